@@ -1,0 +1,110 @@
+package api
+
+import (
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Redacted replaces a secret wherever one would be shown.
+const Redacted = "[REDACTED]"
+
+// sensitiveKey tells whether a JSON key or query parameter names a secret.
+func sensitiveKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"token", "secret", "password", "database_url", "api_key", "authorization", "ticket", "jwt"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// user:password@ in URLs, e.g. database URLs.
+	urlPassword = regexp.MustCompile(`(://[^:/@\s"]+):[^@/\s"]+@`)
+	// anything shaped like a JWT.
+	jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+	// Bearer credentials.
+	bearer = regexp.MustCompile(`(?i)(bearer\s+)[^\s"]+`)
+	// key=value pairs of query strings whose key names a secret.
+	queryPair = regexp.MustCompile(`([?&](?:access_token|token|ticket|secret|code|state)=)[^&\s"]*`)
+	// /callback/<secret> paths of the login and checkout servers.
+	callbackSecret = regexp.MustCompile(`(/callback/)[A-Za-z0-9_-]{8,}`)
+)
+
+// RedactText removes secrets from free text: passwords in URLs, JWTs, bearer
+// tokens, secret query parameters and callback secrets.
+func RedactText(s string) string {
+	s = urlPassword.ReplaceAllString(s, "$1:"+Redacted+"@")
+	s = jwtLike.ReplaceAllString(s, Redacted)
+	s = bearer.ReplaceAllString(s, "${1}"+Redacted)
+	s = queryPair.ReplaceAllString(s, "${1}"+Redacted)
+	s = callbackSecret.ReplaceAllString(s, "${1}"+Redacted)
+	return s
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.RawQuery == "" {
+		return RedactText(s)
+	}
+	q := u.Query()
+	for k := range q {
+		if sensitiveKey(k) {
+			q.Set(k, Redacted)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return RedactText(u.String())
+}
+
+// RedactBody returns a JSON body fit for a log line: values under keys that
+// name secrets are replaced, and free text is passed through RedactText.
+func RedactBody(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		s := string(b)
+		if len(s) > 2000 {
+			s = s[:2000] + "…"
+		}
+		return RedactText(s)
+	}
+	out, _ := json.Marshal(redactValue(v))
+	return RedactText(string(out))
+}
+
+func redactValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, val := range t {
+			if sensitiveKey(k) {
+				if _, isBool := val.(bool); !isBool && val != nil {
+					t[k] = Redacted
+					continue
+				}
+			}
+			// values of "secrets": {"K": "V"} are secret whatever their key.
+			if strings.EqualFold(k, "secrets") {
+				if m, ok := val.(map[string]any); ok {
+					for sk := range m {
+						m[sk] = Redacted
+					}
+					continue
+				}
+			}
+			t[k] = redactValue(val)
+		}
+		return t
+	case []any:
+		for i := range t {
+			t[i] = redactValue(t[i])
+		}
+		return t
+	}
+	return v
+}
