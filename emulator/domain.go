@@ -1,0 +1,94 @@
+package emulator
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spcloud/spcloud/api"
+)
+
+// normalizeDomain lowercases a host name and checks it is a plausible
+// domain of at least two labels that is not the platform's own.
+func normalizeDomain(d string) (string, bool) {
+	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
+	if len(d) == 0 || len(d) > 253 || d == "systemprompt.io" || strings.HasSuffix(d, ".systemprompt.io") {
+		return "", false
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return "", false
+	}
+	for _, l := range labels {
+		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return "", false
+		}
+		for _, ch := range l {
+			if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
+				return "", false
+			}
+		}
+	}
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" { // an IP address, not a name
+		return "", false
+	}
+	return d, true
+}
+
+func (s *Server) handleSetDomain(w http.ResponseWriter, r *http.Request, c *call) {
+	var req api.CustomDomainRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	domain, ok := normalizeDomain(req.Domain)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "invalid_request", "'"+req.Domain+"' is not a valid domain name (like app.example.com)")
+		return
+	}
+	t := s.tenantOf(w, c)
+	if t == nil {
+		return
+	}
+	host, _, _ := strings.Cut(domain, ".")
+	t.domain = &api.CustomDomainResponse{
+		Domain: domain, Status: "pending_verification", Verified: false, DNSTarget: t.hostname,
+		DNSInstructions: api.DNSInstructions{RecordType: "CNAME", Host: host, Value: t.hostname, TTL: 300},
+		CreatedAt:       api.Ptr(time.Now().UTC().Format(time.RFC3339)),
+	}
+	resp := *t.domain
+	s.mu.Unlock()
+	writeData(w, http.StatusOK, resp)
+}
+
+func (s *Server) handleGetDomain(w http.ResponseWriter, r *http.Request, c *call) {
+	t := s.tenantOf(w, c)
+	if t == nil {
+		return
+	}
+	d := t.domain
+	var resp api.CustomDomainResponse
+	if d != nil {
+		resp = *d
+	}
+	s.mu.Unlock()
+	if d == nil {
+		writeError(w, http.StatusNotFound, "custom_domain_not_found", "No custom domain is set for tenant '"+c.param("id")+"'")
+		return
+	}
+	writeData(w, http.StatusOK, resp)
+}
+
+func (s *Server) handleDeleteDomain(w http.ResponseWriter, r *http.Request, c *call) {
+	t := s.tenantOf(w, c)
+	if t == nil {
+		return
+	}
+	had := t.domain != nil
+	t.domain = nil
+	s.mu.Unlock()
+	if !had {
+		writeError(w, http.StatusNotFound, "custom_domain_not_found", "No custom domain is set for tenant '"+c.param("id")+"'")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
