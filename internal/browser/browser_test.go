@@ -212,3 +212,28 @@ func TestLaunchRefusesUnsafeURLs(t *testing.T) {
 		}
 	}
 }
+
+func TestPresent(t *testing.T) {
+	var stderr bytes.Buffer
+	called := 0
+	failing := func(context.Context, string) error { called++; return errors.New("boom") }
+	if err := Present(context.Background(), &stderr, testURL, false, failing); err != nil {
+		t.Fatal(err)
+	}
+	out := stderr.String()
+	if called != 1 || !strings.HasPrefix(out, "Opening "+testURL) || !strings.Contains(out, "Could not open a browser (boom)") {
+		t.Errorf("called %d, stderr %q", called, out)
+	}
+	stderr.Reset()
+	if err := Present(context.Background(), &stderr, testURL, true, failing); err != nil || called != 1 {
+		t.Errorf("no-browser mode opened the browser (err %v)", err)
+	}
+	if !strings.Contains(stderr.String(), testURL) {
+		t.Errorf("no-browser mode did not print the URL: %q", stderr.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Present(ctx, nil, testURL, false, func(ctx context.Context, _ string) error { return ctx.Err() }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Present after cancel = %v", err)
+	}
+}
