@@ -124,9 +124,12 @@ func TestUnauthorized(t *testing.T) {
 	defer other.Close()
 	foreign, _ := other.IssueToken(DemoUserEmail)
 	good := e.token(DemoUserEmail)
+	e.emu.mu.Lock()
+	uid := e.emu.userByEmail(DemoUserEmail).id
+	e.emu.mu.Unlock()
 	now := time.Now()
-	expired, _ := e.emu.sign(claims{Sub: e.emu.byEmail[DemoUserEmail].id, Aud: audienceAPI, Iat: now.Add(-2 * time.Hour).Unix(), Exp: now.Add(-time.Hour).Unix()})
-	registry, _ := e.emu.sign(claims{Sub: e.emu.byEmail[DemoUserEmail].id, Aud: audienceOCI, Repo: "x", Iat: now.Unix(), Exp: now.Add(time.Hour).Unix()})
+	expired, _ := e.emu.sign(claims{Sub: uid, Aud: audienceAPI, Iat: now.Add(-2 * time.Hour).Unix(), Exp: now.Add(-time.Hour).Unix()})
+	registry, _ := e.emu.sign(claims{Sub: uid, Aud: audienceOCI, Repo: "x", Iat: now.Unix(), Exp: now.Add(time.Hour).Unix()})
 	parts := strings.Split(good, ".")
 	none := b64.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
 	tampered := parts[0] + "." + b64.EncodeToString([]byte(`{"sub":"usr_x","aud":"api","exp":9999999999}`)) + "." + parts[2]
