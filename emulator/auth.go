@@ -116,7 +116,7 @@ func checkLoopbackURI(raw string) (*url.URL, error) {
 	if u.User != nil || u.Fragment != "" || u.Opaque != "" {
 		return nil, errors.New("redirect_uri must not carry user info or a fragment")
 	}
-	host := u.Hostname()
+	host := strings.ToLower(u.Hostname())
 	switch {
 	case host == "localhost", host == "127.0.0.1":
 	case host == "::1" && strings.HasPrefix(u.Host, "[::1]"):

@@ -10,9 +10,9 @@
 // A *Server is an http.Handler:
 //
 //	emu := emulator.New(emulator.Options{StepDelay: 5 * time.Millisecond})
-//	defer emu.Close()
 //	srv := httptest.NewServer(emu)
 //	defer srv.Close()
+//	defer emu.Close() // first: it ends open event streams, so srv.Close returns
 //
 // Absolute URLs in answers (authorize_url, checkout_url, secrets_url) are
 // built from each request's Host, so the emulator works on any port.
@@ -40,6 +40,19 @@
 //     the consent or payment page is not affected.
 //   - The Starter plan allows MaxStarterTenants tenants per user; a checkout
 //     beyond that answers 409 "plan_limit_reached".
+//   - The tenant status is "ready" (with app_url and secrets_url) from the
+//     moment infrastructure_ready is emitted. The secrets_url carries a
+//     ticket; a wrong ticket answers 403 "invalid_ticket", a fetch before
+//     the infrastructure is ready 409 "tenant_not_ready".
+//   - TenantInfo.database_url (in /auth/me) is always the internal URL, as
+//     in the auth_me fixture; external-db-access and rotate-credentials
+//     answer the external URL while external access is on.
+//   - Deploying an image whose reference contains "fail" ends its run with
+//     provisioning_failed and the status "failed". Options.FailProvisioning
+//     makes the first provisioning of new tenants fail the same way.
+//   - Deleting a tenant or cancelling its subscription removes it at once:
+//     later calls answer 404 and its open streams close.
 //   - Registry tokens are signed by the emulator; VerifyRegistryToken lets an
-//     OCI registry mounted through Options.Registry check them.
+//     OCI registry mounted through Options.Registry (under /v2/) check them.
+//     The emulator implements no registry itself.
 package emulator

@@ -239,8 +239,11 @@ func TestExternalDBAndRotation(t *testing.T) {
 	}
 	var me api.UserMeResponse
 	e.must(200, "GET", "/api/v1/auth/me", tok, nil).json(t, &me)
-	if !me.Tenants[0].ExternalDBAccess || me.Tenants[0].DatabaseURL != ext.Data.DatabaseURL {
-		t.Fatalf("me after enable %+v", me.Tenants[0])
+	if !me.Tenants[0].ExternalDBAccess || me.Tenants[0].DatabaseURL != before.DatabaseURL {
+		t.Fatalf("me after enable %+v (internal URL %s)", me.Tenants[0], before.DatabaseURL)
+	}
+	if s, _ := e.emu.Tenant(id); s.ExternalDatabaseURL != ext.Data.DatabaseURL {
+		t.Fatalf("Tenant() external URL %q", s.ExternalDatabaseURL)
 	}
 	var rc api.RotateCredentialsResponse
 	e.must(200, "POST", tp+"/rotate-credentials", tok, nil).json(t, &rc)

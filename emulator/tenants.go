@@ -62,7 +62,9 @@ func (t *tenant) databaseURL(hostport, sslmode string) string {
 	return u.String()
 }
 
-// currentDatabaseURL is what /auth/me and external-db-access report.
+// currentDatabaseURL is what external-db-access and rotate-credentials
+// report: the external URL while external access is on. /auth/me always
+// reports the internal one (see the auth_me fixture).
 func (t *tenant) currentDatabaseURL() string {
 	if t.externalDB {
 		return t.externalDatabaseURL()
@@ -101,7 +103,7 @@ func (t *tenant) info() api.TenantInfo {
 			MemoryMB: t.plan.MemoryMBDefault, VolumeGB: t.plan.VolumeGB,
 		},
 		ExternalDBAccess: t.externalDB,
-		DatabaseURL:      t.currentDatabaseURL(),
+		DatabaseURL:      t.internalDatabaseURL(),
 	}
 }
 
@@ -137,20 +139,23 @@ type TenantState struct {
 	// InfoStatus is the TenantInfo status of /auth/me: pending or active.
 	InfoStatus string
 	// Ready is Status == "ready".
-	Ready            bool
-	Message          string
-	AppID            string
-	Hostname         string
-	AppURL           string
-	DatabaseURL      string // as /auth/me reports it (internal or external)
-	ExternalDBAccess bool
-	JWTSecret        string
-	SyncToken        string
-	SecretKeys       []string          // sorted
-	Secrets          map[string]string // key → value
-	Images           []string          // deployed images, oldest first
-	CustomDomain     string            // "" when none
-	Events           int               // events emitted so far
+	Ready       bool
+	Message     string
+	AppID       string
+	Hostname    string
+	AppURL      string
+	DatabaseURL string // the internal URL, as /auth/me reports it
+	// ExternalDatabaseURL is the URL from outside; "" unless external
+	// access is enabled.
+	ExternalDatabaseURL string
+	ExternalDBAccess    bool
+	JWTSecret           string
+	SyncToken           string
+	SecretKeys          []string          // sorted
+	Secrets             map[string]string // key → value
+	Images              []string          // deployed images, oldest first
+	CustomDomain        string            // "" when none
+	Events              int               // events emitted so far
 }
 
 // Tenant returns a snapshot of the tenant with that id, and whether it
@@ -182,7 +187,7 @@ func (s *Server) snapshot(t *tenant) TenantState {
 		ID: t.id, Name: t.name, Region: t.region, PlanID: t.plan.ID,
 		Status: t.status(), InfoStatus: t.infoStatus(), Ready: t.status() == api.StatusReady,
 		Message: t.message, AppID: t.appID, Hostname: t.hostname, AppURL: t.appURL(),
-		DatabaseURL: t.currentDatabaseURL(), ExternalDBAccess: t.externalDB,
+		DatabaseURL: t.internalDatabaseURL(), ExternalDBAccess: t.externalDB,
 		JWTSecret: t.jwtSecret, SyncToken: t.syncToken,
 		SecretKeys: t.secretKeys(), Secrets: map[string]string{},
 		Images: append([]string(nil), t.images...),
@@ -193,6 +198,9 @@ func (s *Server) snapshot(t *tenant) TenantState {
 	}
 	for k, v := range t.secrets {
 		st.Secrets[k] = v
+	}
+	if t.externalDB {
+		st.ExternalDatabaseURL = t.externalDatabaseURL()
 	}
 	if t.domain != nil {
 		st.CustomDomain = t.domain.Domain
