@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spcloud/spcloud/emulator"
+	"github.com/spcloud/spcloud/internal/person"
+)
+
+const fixtures = "../../../shared/spec/fixtures"
+
+// syncBuffer is a bytes.Buffer safe for the writes of several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testEnv is a project folder, an environment and, optionally, an emulator.
+type testEnv struct {
+	t      *testing.T
+	dir    string
+	env    map[string]string
+	emu    *emulator.Server
+	url    string
+	person *person.Person
+	stdin  string
+}
+
+func newTestEnv(t *testing.T, withEmulator bool) *testEnv {
+	t.Helper()
+	te := &testEnv{t: t, dir: t.TempDir(), env: map[string]string{}}
+	if withEmulator {
+		te.emu = emulator.New(emulator.Options{StepDelay: 5 * time.Millisecond, Heartbeat: time.Second})
+		srv := httptest.NewServer(te.emu)
+		t.Cleanup(func() { te.emu.Close(); srv.Close() })
+		te.url = srv.URL
+		te.env["SYSTEMPROMPT_API_URL"] = srv.URL
+		te.person = &person.Person{Clicks: []string{"approve", "pay"}}
+	}
+	return te
+}
+
+// run runs the command tree in-process and returns the exit code and output.
+func (te *testEnv) run(args ...string) (int, string, string) {
+	te.t.Helper()
+	var out, errOut syncBuffer
+	f := &Factory{
+		IO:     IOStreams{In: strings.NewReader(te.stdin), Out: &out, Err: &errOut},
+		Getenv: func(k string) string { return te.env[k] },
+		Cwd:    te.dir,
+	}
+	if te.person != nil {
+		f.OpenBrowser = te.person.Open
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code := Run(ctx, f, args)
+	if te.person != nil {
+		te.person.Wait()
+	}
+	return code, out.String(), errOut.String()
+}
+
+// copyTree copies a read-only fixture folder into dst, making files writable.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o700)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
