@@ -51,9 +51,13 @@ func redactURL(s string) string {
 		return RedactText(s)
 	}
 	q := u.Query()
-	for k := range q {
-		if sensitiveKey(k) {
-			q.Set(k, Redacted)
+	for k, vs := range q {
+		for i := range vs {
+			if sensitiveKey(k) {
+				vs[i] = Redacted
+			} else {
+				vs[i] = RedactText(vs[i]) // e.g. a redirect_uri holding a callback secret
+			}
 		}
 	}
 	u.RawQuery = q.Encode()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -194,6 +195,14 @@ func FuzzSSEReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestRedactURLQueryValues(t *testing.T) {
+	secret := "S3cr3tS3cr3tS3cr3tS3cr3t"
+	got := redactURL("http://h/api/v1/auth/oauth/github?redirect_uri=" + url.QueryEscape("http://127.0.0.1:8765/callback/"+secret) + "&ticket=tkt_1")
+	if strings.Contains(got, secret) || strings.Contains(got, "tkt_1") {
+		t.Fatalf("redacted URL = %s", got)
+	}
 }
 
 func TestRedaction(t *testing.T) {

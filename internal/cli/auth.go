@@ -93,7 +93,7 @@ func runLogin(ctx context.Context, f *Factory, o *loginOptions) error {
 			NoBrowser: o.noBrowser,
 			Stderr:    f.IO.Err,
 			Timeout:   o.timeout,
-			Open:      f.OpenBrowser,
+			Open:      f.browserOpen(),
 		})
 		if err != nil {
 			return err

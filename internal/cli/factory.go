@@ -15,6 +15,7 @@ import (
 	"github.com/spcloud/spcloud"
 	"github.com/spcloud/spcloud/api"
 	"github.com/spcloud/spcloud/cloudctx"
+	"github.com/spcloud/spcloud/internal/browser"
 	"github.com/spcloud/spcloud/paths"
 )
 
@@ -107,6 +108,16 @@ func (f *Factory) NewClient(baseURL, token string) *api.Client {
 	opts := []api.Option{api.WithLogger(f.logger())}
 	opts = append(opts, f.ClientOptions...)
 	return api.New(baseURL, token, opts...)
+}
+
+// browserOpen is how commands open URLs: OpenBrowser when set, else the
+// browser named by SPCLOUD_BROWSER, BROWSER or the platform, read through
+// the factory's environment.
+func (f *Factory) browserOpen() func(context.Context, string) error {
+	if f.OpenBrowser != nil {
+		return f.OpenBrowser
+	}
+	return (&browser.Opener{Getenv: f.Getenv}).Launch
 }
 
 // Credentials resolves valid (unexpired) credentials.

@@ -23,7 +23,7 @@ func newTenantCmd(f *Factory) *cobra.Command {
 }
 
 func newTenantListCmd(f *Factory) *cobra.Command {
-	var asJSON, offline bool
+	var asJSON, offline, showSecrets bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List your tenants",
@@ -31,7 +31,8 @@ func newTenantListCmd(f *Factory) *cobra.Command {
 tenants.json; with --offline it reads tenants.json only.
 
 --json prints the API's TenantInfo objects online, and the file's
-StoredTenant objects offline, with the contract's field names.`,
+StoredTenant objects offline, with the contract's field names. Database
+passwords and sync tokens show as [REDACTED] unless --show-secrets is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if offline {
@@ -40,7 +41,7 @@ StoredTenant objects offline, with the contract's field names.`,
 					return err
 				}
 				if asJSON {
-					return printJSON(f, s.Tenants)
+					return printJSON(f, maskStoreds(s.Tenants, showSecrets))
 				}
 				printStoredTenants(f, s.Tenants)
 				return nil
@@ -50,7 +51,7 @@ StoredTenant objects offline, with the contract's field names.`,
 				return err
 			}
 			if asJSON {
-				return printJSON(f, infos)
+				return printJSON(f, maskInfos(infos, showSecrets))
 			}
 			tw := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tREGION\tSTATUS\tHOSTNAME")
@@ -62,6 +63,7 @@ StoredTenant objects offline, with the contract's field names.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&offline, "offline", false, "read tenants.json only; make no network call")
+	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "show database passwords and sync tokens in --json output")
 	return cmd
 }
 
@@ -124,7 +126,7 @@ func tenantArg(f *Factory, given string) (string, error) {
 }
 
 func newTenantShowCmd(f *Factory) *cobra.Command {
-	var asJSON, offline bool
+	var asJSON, offline, showSecrets bool
 	cmd := &cobra.Command{
 		Use:   "show [ID]",
 		Short: "Show one tenant",
@@ -146,7 +148,7 @@ only cloud tenant. Online it asks the API; --offline reads tenants.json.`,
 					return spcloud.E(spcloud.ErrTenantNotFound, id+" is not in tenants.json", nil)
 				}
 				if asJSON {
-					return printJSON(f, t)
+					return printJSON(f, maskStoreds([]store.StoredTenant{*t}, showSecrets)[0])
 				}
 				printStoredTenant(f, t)
 				return nil
@@ -158,7 +160,7 @@ only cloud tenant. Online it asks the API; --offline reads tenants.json.`,
 			for _, t := range infos {
 				if t.ID == id {
 					if asJSON {
-						return printJSON(f, t)
+						return printJSON(f, maskInfos([]api.TenantInfo{t}, showSecrets)[0])
 					}
 					printTenantInfo(f, &t)
 					return nil
@@ -169,6 +171,7 @@ only cloud tenant. Online it asks the API; --offline reads tenants.json.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&offline, "offline", false, "read tenants.json only; make no network call")
+	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "show database passwords and sync tokens in --json output")
 	return cmd
 }
 

@@ -94,7 +94,7 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
 		NoBrowser: o.noBrowser,
 		Stderr:    f.IO.Err,
 		Timeout:   o.timeout,
-		Open:      f.OpenBrowser,
+		Open:      f.browserOpen(),
 		OnEvent: func(ev api.CheckoutEvent) {
 			progress.event(ev.EventType, api.Str(ev.Message))
 		},
