@@ -180,7 +180,7 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte) 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	t0 := time.Now()
-	c.debug("request", "method", method, "url", redactURL(req.URL.String()), "body", RedactBody(payload))
+	c.debug("request", "method", method, "url", redactURL(req.URL.String()), "authorization", c.authForLog(), "body", RedactBody(payload))
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.debug("request failed", "method", method, "url", redactURL(req.URL.String()), "error", RedactText(err.Error()))
@@ -203,6 +203,14 @@ func (c *Client) prepare(req *http.Request, accept string) {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
+}
+
+// authForLog shows whether a token was sent, never the token.
+func (c *Client) authForLog() string {
+	if c.token == "" {
+		return "none"
+	}
+	return "Bearer " + Redacted
 }
 
 func (c *Client) debug(msg string, args ...any) {
