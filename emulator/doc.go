@@ -52,7 +52,13 @@
 //     makes the first provisioning of new tenants fail the same way.
 //   - Deleting a tenant or cancelling its subscription removes it at once:
 //     later calls answer 404 and its open streams close.
-//   - Registry tokens are signed by the emulator; VerifyRegistryToken lets an
-//     OCI registry mounted through Options.Registry (under /v2/) check them.
-//     The emulator implements no registry itself.
+//   - Registry tokens are signed by the emulator, valid for an hour and for
+//     the tenant's repository only; their registry is the emulator's own
+//     host. VerifyRegistryToken lets an OCI registry mounted through
+//     Options.Registry (under /v2/) check them. This package implements no
+//     registry itself, so that it needs nothing beyond the standard library:
+//     spcloud's internal/oci.NewRegistry is the in-memory registry that
+//     `spcloud emulator`, `spcloud demo` and the command tests mount, and it
+//     accepts the username RegistryUsername with such a token and nothing
+//     else.
 package emulator

@@ -11,6 +11,10 @@ import (
 // registryTokenTTL is the lifetime of registry push tokens.
 const registryTokenTTL = time.Hour
 
+// RegistryUsername is the username of every registry token, as on the real
+// service; the token is the password.
+const RegistryUsername = "x"
+
 func (s *Server) handleRegistryToken(w http.ResponseWriter, r *http.Request, c *call) {
 	t := s.tenantOf(w, c)
 	if t == nil {
@@ -26,7 +30,7 @@ func (s *Server) handleRegistryToken(w http.ResponseWriter, r *http.Request, c *
 		return
 	}
 	writeData(w, http.StatusOK, api.RegistryToken{
-		Registry: r.Host, Username: "x", Token: tok, Repository: repo,
+		Registry: r.Host, Username: RegistryUsername, Token: tok, Repository: repo,
 		Tag: "deployment-" + now.UTC().Format("20060102-150405"),
 	})
 }

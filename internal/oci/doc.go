@@ -1,0 +1,11 @@
+// Package oci moves container images without a Docker daemon: it loads an
+// image from a `docker save` tarball, an OCI image archive or an OCI layout
+// folder (Load), pushes it to a registry with the credentials of the
+// registry-token endpoint (Push), and serves an in-memory OCI registry that
+// accepts only those credentials (NewRegistry), which the emulator mounts
+// under /v2/.
+//
+// It is built on github.com/google/go-containerregistry, which implements
+// the image formats and the distribution protocol; see the README for why
+// that dependency earns its place.
+package oci
