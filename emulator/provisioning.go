@@ -200,5 +200,8 @@ func (s *Server) emitNext(t *tenant) {
 			AppURL: pe.AppURL, FlyAppName: pe.FlyAppName,
 		})
 	}
+	if s.opts.OnEmit != nil {
+		s.opts.OnEmit(t.id, pe)
+	}
 	t.log.append(r.n, terminal, terminal && len(t.pending) == 0, tj, cj)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spcloud/spcloud/api"
 )
 
 // Options configure a Server. The zero value is a usable, well-behaved cloud.
@@ -48,6 +50,13 @@ type Options struct {
 	// Logf, when set, receives one line per request: method, path, status and
 	// duration. Queries, headers and bodies (tokens) are never logged.
 	Logf func(format string, args ...any)
+
+	// OnEmit, when set, is told each tenant event just before it is
+	// appended to the tenant's log, that is, the instant before any open
+	// stream can see it (benchmarks measure from here). It is called
+	// synchronously with the server's lock held: it must return quickly and
+	// must not call the Server.
+	OnEmit func(tenantID string, ev api.ProvisioningEvent)
 }
 
 // Defaults applied when an Options field is zero.
