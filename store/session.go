@@ -230,45 +230,53 @@ func sessionVersionError(detail string, cause error) error {
 	return spcloud.E(spcloud.ErrSessionVersion, detail, cause)
 }
 
-// UnmarshalJSON reads a session: version 3 or 4 (read as 4; another version
-// is an error of kind spcloud.ErrSessionVersion), required fields present,
-// and the defaults applied (user_id, user_email, user_type).
-func (s *CliSession) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Version      *int       `json:"version"`
-		TenantKey    *string    `json:"tenant_key"`
-		ProfileName  *string    `json:"profile_name"`
-		ProfilePath  *string    `json:"profile_path"`
-		SessionToken *string    `json:"session_token"`
-		SessionID    *string    `json:"session_id"`
-		ContextID    *string    `json:"context_id"`
-		UserID       *string    `json:"user_id"`
-		UserEmail    *string    `json:"user_email"`
-		UserType     *UserType  `json:"user_type"`
-		CreatedAt    *Timestamp `json:"created_at"`
-		ExpiresAt    *Timestamp `json:"expires_at"`
-		LastUsed     *Timestamp `json:"last_used"`
-	}
-	// The version first, so a future format is reported as such and not as
-	// a missing or mistyped field.
-	var v struct {
-		Version json.RawMessage `json:"version"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	var version int
-	if len(v.Version) == 0 || string(v.Version) == "null" {
+// sessionWire is a CliSession as decoded: pointers tell absent fields, and
+// the version stays raw so that any version is read (and reported) as such.
+type sessionWire struct {
+	Version      json.RawMessage `json:"version"`
+	TenantKey    *string         `json:"tenant_key"`
+	ProfileName  *string         `json:"profile_name"`
+	ProfilePath  *string         `json:"profile_path"`
+	SessionToken *string         `json:"session_token"`
+	SessionID    *string         `json:"session_id"`
+	ContextID    *string         `json:"context_id"`
+	UserID       *string         `json:"user_id"`
+	UserEmail    *string         `json:"user_email"`
+	UserType     *UserType       `json:"user_type"`
+	// Timestamps are read as text and parsed by session (cheaper than
+	// Timestamp's own UnmarshalJSON, which matters in a big store).
+	CreatedAt *string `json:"created_at"`
+	ExpiresAt *string `json:"expires_at"`
+	LastUsed  *string `json:"last_used"`
+}
+
+// versionWire is just a document's version, for telling a format of another
+// version from a broken one.
+type versionWire struct {
+	Version json.RawMessage `json:"version"`
+}
+
+// checkSessionVersion accepts versions 3 and 4; anything else is an error of
+// kind spcloud.ErrSessionVersion.
+func checkSessionVersion(v json.RawMessage) error {
+	if len(v) == 0 || string(v) == "null" {
 		return sessionVersionError("", errors.New("the session has no version (spcloud reads versions 3 and 4)"))
 	}
-	if err := json.Unmarshal(v.Version, &version); err != nil {
-		return sessionVersionError("", fmt.Errorf("the session's version is %s (spcloud reads versions 3 and 4)", v.Version))
+	var version int
+	if err := json.Unmarshal(v, &version); err != nil {
+		return sessionVersionError("", fmt.Errorf("the session's version is %s (spcloud reads versions 3 and 4)", v))
 	}
 	if version != 3 && version != 4 {
 		return sessionVersionError("", fmt.Errorf("the session has version %d (spcloud reads versions 3 and 4)", version))
 	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
+	return nil
+}
+
+// session checks the version and the required fields and applies the
+// defaults (user_id, user_email, user_type). The result is version 4.
+func (w *sessionWire) session() (CliSession, error) {
+	if err := checkSessionVersion(w.Version); err != nil {
+		return CliSession{}, err
 	}
 	var missing []string
 	str := func(name string, p *string, dst *string) {
@@ -278,60 +286,78 @@ func (s *CliSession) UnmarshalJSON(b []byte) error {
 		}
 		*dst = *p
 	}
-	ts := func(name string, p *Timestamp, dst *Timestamp) {
+	var bad error
+	ts := func(name string, p *string, dst *Timestamp) {
 		if p == nil {
 			missing = append(missing, name)
 			return
 		}
-		*dst = *p
+		t, err := time.Parse(time.RFC3339Nano, *p)
+		if err != nil && bad == nil {
+			bad = fmt.Errorf("%s: %w", name, err)
+		}
+		*dst = Timestamp{Time: t.UTC(), raw: *p}
 	}
 	out := CliSession{Version: SessionVersion, UserID: DefaultSessionUserID, UserEmail: DefaultSessionUserEmail, UserType: UserAdmin}
-	str("profile_name", raw.ProfileName, &out.ProfileName)
-	str("session_token", raw.SessionToken, &out.SessionToken)
-	str("session_id", raw.SessionID, &out.SessionID)
-	str("context_id", raw.ContextID, &out.ContextID)
-	ts("created_at", raw.CreatedAt, &out.CreatedAt)
-	ts("expires_at", raw.ExpiresAt, &out.ExpiresAt)
-	ts("last_used", raw.LastUsed, &out.LastUsed)
+	str("profile_name", w.ProfileName, &out.ProfileName)
+	str("session_token", w.SessionToken, &out.SessionToken)
+	str("session_id", w.SessionID, &out.SessionID)
+	str("context_id", w.ContextID, &out.ContextID)
+	ts("created_at", w.CreatedAt, &out.CreatedAt)
+	ts("expires_at", w.ExpiresAt, &out.ExpiresAt)
+	ts("last_used", w.LastUsed, &out.LastUsed)
 	if len(missing) > 0 {
-		return fmt.Errorf("the session lacks %s", strings.Join(missing, ", "))
+		return CliSession{}, fmt.Errorf("the session lacks %s", strings.Join(missing, ", "))
 	}
-	if raw.TenantKey != nil {
-		out.TenantKey = *raw.TenantKey
+	if bad != nil {
+		return CliSession{}, bad
 	}
-	if raw.ProfilePath != nil {
-		out.ProfilePath = *raw.ProfilePath
+	if w.TenantKey != nil {
+		out.TenantKey = *w.TenantKey
 	}
-	if raw.UserID != nil {
-		out.UserID = *raw.UserID
+	if w.ProfilePath != nil {
+		out.ProfilePath = *w.ProfilePath
 	}
-	if raw.UserEmail != nil {
-		out.UserEmail = *raw.UserEmail
+	if w.UserID != nil {
+		out.UserID = *w.UserID
 	}
-	if raw.UserType != nil {
-		if !raw.UserType.Valid() {
-			return fmt.Errorf("the session has user_type %q (want admin, user, a2a, mcp, service, anon or unknown)", *raw.UserType)
+	if w.UserEmail != nil {
+		out.UserEmail = *w.UserEmail
+	}
+	if w.UserType != nil {
+		if !w.UserType.Valid() {
+			return CliSession{}, fmt.Errorf("the session has user_type %q (want admin, user, a2a, mcp, service, anon or unknown)", *w.UserType)
 		}
-		out.UserType = *raw.UserType
+		out.UserType = *w.UserType
+	}
+	return out, nil
+}
+
+// UnmarshalJSON reads a session: version 3 or 4 (read as 4; another version
+// is an error of kind spcloud.ErrSessionVersion, even when other fields do
+// not decode), required fields present, and the defaults applied.
+func (s *CliSession) UnmarshalJSON(b []byte) error {
+	var w sessionWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		var v versionWire
+		if json.Unmarshal(b, &v) == nil {
+			if verr := checkSessionVersion(v.Version); verr != nil {
+				return verr
+			}
+		}
+		return err
+	}
+	out, err := w.session()
+	if err != nil {
+		return err
 	}
 	*s = out
 	return nil
 }
 
-// decodeStrict decodes one JSON value from b into v, refusing trailing data.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	if _, err := dec.Token(); err == nil {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
-}
+// decodeStrict decodes one JSON value from b into v; data after the value
+// is refused.
+func decodeStrict(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // ParseSession decodes one CliSession (the legacy session.json). An
 // unsupported version is an error of kind spcloud.ErrSessionVersion.
@@ -521,19 +547,21 @@ func (s *SessionStore) Prune(now time.Time) []KeyedSession {
 // kind spcloud.ErrSessionVersion.
 func ParseSessionStore(b []byte) (*SessionStore, error) {
 	var raw struct {
-		Version   *int                       `json:"version"`
-		Sessions  map[string]json.RawMessage `json:"sessions"`
-		ActiveKey *string                    `json:"active_key"`
-		UpdatedAt *Timestamp                 `json:"updated_at"`
+		Version   json.RawMessage        `json:"version"`
+		Sessions  map[string]sessionWire `json:"sessions"`
+		ActiveKey *string                `json:"active_key"`
+		UpdatedAt *Timestamp             `json:"updated_at"`
 	}
 	if err := decodeStrict(b, &raw); err != nil {
+		// A document of another version may differ in shape: say so
+		// rather than report the first field that does not decode.
+		if verr := storeVersionOf(b); verr != nil {
+			return nil, verr
+		}
 		return nil, err
 	}
-	if raw.Version == nil {
-		return nil, errors.New(`"version" is missing`)
-	}
-	if *raw.Version != SessionStoreVersion {
-		return nil, sessionVersionError("", fmt.Errorf("the session store has version %d (spcloud reads version %d)", *raw.Version, SessionStoreVersion))
+	if err := checkStoreVersion(raw.Version); err != nil {
+		return nil, err
 	}
 	if raw.Sessions == nil {
 		return nil, errors.New(`"sessions" is missing`)
@@ -542,12 +570,12 @@ func ParseSessionStore(b []byte) (*SessionStore, error) {
 		return nil, errors.New(`"updated_at" is missing`)
 	}
 	s := &SessionStore{Version: SessionStoreVersion, Sessions: make(map[string]CliSession, len(raw.Sessions)), UpdatedAt: *raw.UpdatedAt}
-	for sk, rb := range raw.Sessions {
+	for sk, w := range raw.Sessions {
 		if _, err := ParseSessionKey(sk); err != nil || strings.HasPrefix(sk, "tenant:") {
 			return nil, fmt.Errorf("session key %q is not a storage key (want local or tenant_<id>)", sk)
 		}
-		var sess CliSession
-		if err := json.Unmarshal(rb, &sess); err != nil {
+		sess, err := w.session()
+		if err != nil {
 			var se *spcloud.Error
 			if errors.As(err, &se) {
 				return nil, sessionVersionError("", fmt.Errorf("session %q: %w", sk, se.Err))
@@ -560,6 +588,42 @@ func ParseSessionStore(b []byte) (*SessionStore, error) {
 		s.ActiveKey = *raw.ActiveKey
 	}
 	return s, nil
+}
+
+func checkStoreVersion(v json.RawMessage) error {
+	if len(v) == 0 || string(v) == "null" {
+		return errors.New(`"version" is missing`)
+	}
+	var version int
+	if err := json.Unmarshal(v, &version); err != nil || version != SessionStoreVersion {
+		return sessionVersionError("", fmt.Errorf("the session store has version %s (spcloud reads version %d)", v, SessionStoreVersion))
+	}
+	return nil
+}
+
+// storeVersionOf reports an unsupported version of the store or of one of
+// its sessions in b, or nil.
+func storeVersionOf(b []byte) error {
+	var raw struct {
+		Version  json.RawMessage        `json:"version"`
+		Sessions map[string]versionWire `json:"sessions"`
+	}
+	if json.Unmarshal(b, &raw) != nil {
+		return nil
+	}
+	if len(raw.Version) > 0 && string(raw.Version) != "null" {
+		if err := checkStoreVersion(raw.Version); err != nil {
+			return err
+		}
+	}
+	for sk, w := range raw.Sessions {
+		if err := checkSessionVersion(w.Version); err != nil {
+			var se *spcloud.Error
+			errors.As(err, &se)
+			return sessionVersionError("", fmt.Errorf("session %q: %w", sk, se.Err))
+		}
+	}
+	return nil
 }
 
 // MarshalSessionStore encodes the store as the reference client writes it:
@@ -613,28 +677,42 @@ func UpdateSessions(path string, change func(*SessionStore) error) error {
 			}
 			s = parsed
 		}
-		before, err := MarshalSessionStore(s)
-		if err != nil {
-			return nil, err
-		}
-		stamp := s.UpdatedAt
+		before := s.clone()
 		if err := change(s); err != nil {
 			return nil, err
 		}
 		s.Version = SessionStoreVersion
-		after, err := MarshalSessionStore(s)
-		if err != nil {
-			return nil, err
-		}
-		if bytes.Equal(before, after) {
+		if s.equal(before) {
 			return nil, nil
 		}
-		if s.UpdatedAt == stamp {
+		if s.UpdatedAt == before.UpdatedAt {
 			s.UpdatedAt = Now()
-			return MarshalSessionStore(s)
 		}
-		return after, nil
+		return MarshalSessionStore(s)
 	})
+}
+
+// clone copies the store (sessions hold only values, so this is deep).
+func (s *SessionStore) clone() *SessionStore {
+	c := *s
+	c.Sessions = make(map[string]CliSession, len(s.Sessions))
+	for k, v := range s.Sessions {
+		c.Sessions[k] = v
+	}
+	return &c
+}
+
+// equal reports whether s and o hold the same content.
+func (s *SessionStore) equal(o *SessionStore) bool {
+	if s.Version != o.Version || s.ActiveKey != o.ActiveKey || s.UpdatedAt != o.UpdatedAt || len(s.Sessions) != len(o.Sessions) {
+		return false
+	}
+	for k, v := range s.Sessions {
+		if w, ok := o.Sessions[k]; !ok || v != w {
+			return false
+		}
+	}
+	return true
 }
 
 // MigrateLegacySession moves the legacy single-session file into the store
