@@ -43,7 +43,11 @@ func decide(q url.Values, successMessage string) (callback, loopback.Page) {
 			loopback.ErrorPage(0, "Checkout failed", message, reason)
 	}
 	if e := q.Get("error"); e != "" {
-		return fail(loopback.CleanValue(e), "", "The checkout did not go through. Return to the terminal for details.")
+		reason := loopback.CleanValue(e)
+		if reason == "" {
+			reason = UnknownError // the value was only control characters
+		}
+		return fail(reason, "", "The checkout did not go through. Return to the terminal for details.")
 	}
 	status := loopback.CleanValue(q.Get("status"))
 	cb := callback{

@@ -15,17 +15,20 @@ type CheckoutError struct {
 	Status string
 }
 
+// Error says the checkout failed, and why.
 func (e *CheckoutError) Error() string { return "checkout failed: " + e.Reason }
 
 // ProvisioningError is a tenant whose provisioning failed: a
 // provisioning_failed event, or a status of "failed".
 type ProvisioningError struct {
+	// TenantID is the tenant, when known.
 	TenantID string
 	// Message is the event's or status's message; "Unknown error" when it
 	// had none.
 	Message string
 }
 
+// Error says provisioning failed, with the service's message.
 func (e *ProvisioningError) Error() string {
 	if e.TenantID == "" {
 		return "provisioning failed: " + e.Message

@@ -62,8 +62,11 @@ type Options struct {
 
 // Result is a finished checkout.
 type Result struct {
+	// TransactionID is the payment's transaction id (the checkout session
+	// id when the callback gave none).
 	TransactionID string
-	TenantID      string
+	// TenantID is the new tenant.
+	TenantID string
 	// FlyAppName is the tenant's app, when an event named it.
 	FlyAppName string
 	// NeedsDeploy is true when the infrastructure is ready but no app runs

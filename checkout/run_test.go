@@ -166,6 +166,7 @@ func TestRunCallbackFailures(t *testing.T) {
 		name, callback, reason, status string
 	}{
 		{"error", "error=" + url.QueryEscape(`card declined <script>alert(1)</script>`), `card declined <script>alert(1)</script>`, ""},
+		{"error of control characters only", "error=%01%1b", UnknownError, ""},
 		{"cancelled status", "status=canceled&transaction_id=t&tenant_id=x", `the checkout ended with status "canceled"`, "canceled"},
 		{"missing status", "transaction_id=t&tenant_id=x", "the checkout came back without a status", ""},
 		{"completed without tenant", "status=completed&transaction_id=t", "the checkout completed without a tenant id", "completed"},

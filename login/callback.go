@@ -23,6 +23,9 @@ type outcome struct {
 func decide(q url.Values) (outcome, loopback.Page) {
 	if code := q.Get("error"); code != "" {
 		e := &DeniedError{Code: loopback.CleanValue(code), Description: loopback.CleanValue(q.Get("error_description"))}
+		if e.Code == "" {
+			e.Code = "unknown_error" // the value was only control characters
+		}
 		detail := e.Code
 		if e.Description != "" {
 			detail += ": " + e.Description

@@ -16,6 +16,7 @@ type DeniedError struct {
 	Description string
 }
 
+// Error says the login was refused, with the code and description.
 func (e *DeniedError) Error() string {
 	msg := "login refused: " + e.Code
 	if e.Description != "" {

@@ -92,6 +92,13 @@ func TestRunCallbackErrors(t *testing.T) {
 					t.Errorf("escape kept in %q", err)
 				}
 			}, nil},
+		{"error of control characters only", "error=%01%1b",
+			func(t *testing.T, err error) {
+				var de *DeniedError
+				if !errors.As(err, &de) || de.Code != "unknown_error" {
+					t.Errorf("err = %#v", err)
+				}
+			}, nil},
 		{"neither", "state=st_abc",
 			func(t *testing.T, err error) {
 				if !errors.Is(err, ErrNoToken) {

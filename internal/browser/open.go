@@ -22,6 +22,7 @@ type LaunchError struct {
 	Err     error
 }
 
+// Error names the command and why it failed.
 func (e *LaunchError) Error() string { return fmt.Sprintf("%s: %v", e.Command, e.Err) }
 
 // Unwrap returns the cause.
