@@ -103,9 +103,16 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
 		return err
 	}
 	// The tenant's secrets are ready from infrastructure_ready on (CONTRACT §5).
+	// A checkout that came back "completed" skipped the event stream, so the
+	// tenant may still be coming up: wait for it then.
 	st, err := client.TenantStatus(ctx, res.TenantID)
+	if err == nil && st.Status != api.StatusReady {
+		st, err = checkout.WaitForTenant(ctx, client, res.TenantID, checkout.WaitOptions{
+			OnEvent: func(ev api.ProvisioningEvent) { progress.event(ev.EventType, api.Str(ev.Message)) },
+		})
+	}
 	if err != nil {
-		return fmt.Errorf("tenant %s is provisioned, but its status could not be read: %w", res.TenantID, err)
+		return fmt.Errorf("tenant %s was bought, but it is not ready: %w", res.TenantID, err)
 	}
 	var secrets *api.TenantSecrets
 	if u := api.Str(st.SecretsURL); u != "" {
