@@ -154,7 +154,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		if time.Since(start)+wait > c.retry.MaxElapsed {
 			return callErr
 		}
-		c.debug("retrying", "method", method, "path", redactURL(path), "attempt", attempt, "wait", wait)
+		if c.log != nil {
+			c.debug("retrying", "method", method, "path", redactURL(path), "attempt", attempt, "wait", wait)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -180,17 +182,26 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte) 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	t0 := time.Now()
-	c.debug("request", "method", method, "url", redactURL(req.URL.String()), "authorization", c.authForLog(), "body", RedactBody(payload))
+	// The log's arguments (redaction parses the URL and the JSON bodies) are
+	// only computed when there is a log: a quiet client pays nothing for it.
+	logging := c.log != nil
+	if logging {
+		c.debug("request", "method", method, "url", redactURL(req.URL.String()), "authorization", c.authForLog(), "body", RedactBody(payload))
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.debug("request failed", "method", method, "url", redactURL(req.URL.String()), "error", RedactText(err.Error()))
+		if logging {
+			c.debug("request failed", "method", method, "url", redactURL(req.URL.String()), "error", RedactText(err.Error()))
+		}
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	// Answers are small; 8 MiB is far beyond any of them and stops a runaway body.
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	c.debug("answer", "method", method, "url", redactURL(req.URL.String()), "status", resp.StatusCode,
-		"duration", time.Since(t0).Round(time.Microsecond), "body", RedactBody(body))
+	if logging {
+		c.debug("answer", "method", method, "url", redactURL(req.URL.String()), "status", resp.StatusCode,
+			"duration", time.Since(t0).Round(time.Microsecond), "body", RedactBody(body))
+	}
 	if err != nil {
 		return 0, nil, nil, err
 	}

@@ -86,7 +86,9 @@ func (c *Client) OpenStream(ctx context.Context, path, lastEventID string, idle 
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)
 	}
-	c.debug("stream open", "url", redactURL(req.URL.String()), "last_event_id", lastEventID)
+	if c.log != nil {
+		c.debug("stream open", "url", redactURL(req.URL.String()), "last_event_id", lastEventID)
+	}
 	var it *idleTimer
 	if idle > 0 {
 		it = &idleTimer{d: idle}
@@ -239,7 +241,9 @@ func (c *Client) Follow(ctx context.Context, path string, opts FollowOptions, ha
 		if opts.OnReconnect != nil {
 			opts.OnReconnect(failures, err)
 		}
-		c.debug("stream reconnect", "path", redactURL(path), "failures", failures, "wait", wait, "error", RedactText(err.Error()))
+		if c.log != nil {
+			c.debug("stream reconnect", "path", redactURL(path), "failures", failures, "wait", wait, "error", RedactText(err.Error()))
+		}
 		if wait > 0 {
 			select {
 			case <-ctx.Done():
