@@ -75,6 +75,9 @@ func SaveSelection(path, id string) error {
 // ClearSelection removes the selection when it names id (a tenant that was
 // deleted), and reports whether it did.
 func ClearSelection(path, id string) (bool, error) {
+	if sel, err := LoadSelection(path); err != nil || sel != id {
+		return false, nil // nothing to clear; a broken file is not ours to fix here
+	}
 	cleared := false
 	err := Update(path, func(current []byte) ([]byte, error) {
 		if current == nil {

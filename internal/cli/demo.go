@@ -49,7 +49,7 @@ func runDemo(ctx context.Context, f *Factory, stepDelay time.Duration, keep bool
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	emu := emulator.New(emulator.Options{StepDelay: stepDelay})
+	emu := newEmulator(emulator.Options{StepDelay: stepDelay})
 	defer emu.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

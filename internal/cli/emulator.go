@@ -21,7 +21,9 @@ func newEmulatorCmd(f *Factory) *cobra.Command {
 		Short: "Run a local systemprompt.io Cloud for offline development and tests",
 		Long: `Run a local, in-memory systemprompt.io Cloud that follows the API contract:
 OAuth with a consent page, plans, checkout with a payment page, provisioning
-that emits events over time, tenant status and secrets.
+that emits events over time, tenant status and secrets, every tenant
+operation, and an OCI registry under /v2/ that 'spcloud deploy --image-tar'
+pushes to with the registry token.
 
 Point spcloud (or any client) at it:
 
@@ -41,7 +43,7 @@ networks. Stop it with Ctrl-C.`,
 			if f.verbose {
 				o.Logf = func(format string, args ...any) { fmt.Fprintf(f.IO.Err, format+"\n", args...) }
 			}
-			emu := emulator.New(o)
+			emu := newEmulator(o)
 			defer emu.Close()
 			srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 			url := "http://" + ln.Addr().String()

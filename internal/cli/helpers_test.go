@@ -51,7 +51,7 @@ func newTestEnv(t *testing.T, withEmulator bool) *testEnv {
 	t.Helper()
 	te := &testEnv{t: t, dir: t.TempDir(), env: map[string]string{}}
 	if withEmulator {
-		te.emu = emulator.New(emulator.Options{StepDelay: 5 * time.Millisecond, Heartbeat: time.Second})
+		te.emu = newEmulator(emulator.Options{StepDelay: 5 * time.Millisecond, Heartbeat: time.Second})
 		srv := httptest.NewServer(te.emu)
 		t.Cleanup(func() { te.emu.Close(); srv.Close() })
 		te.url = srv.URL
