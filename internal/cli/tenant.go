@@ -18,7 +18,9 @@ func newTenantCmd(f *Factory) *cobra.Command {
 		Use:   "tenant",
 		Short: "Create, list and inspect tenants",
 	}
-	cmd.AddCommand(newTenantListCmd(f), newTenantShowCmd(f), newTenantStatusCmd(f), newTenantCreateCmd(f))
+	cmd.AddCommand(newTenantListCmd(f), newTenantShowCmd(f), newTenantStatusCmd(f), newTenantCreateCmd(f),
+		newTenantSelectCmd(f), newTenantRestartCmd(f), newTenantRetryCmd(f), newTenantRotateCredentialsCmd(f),
+		newTenantRotateSyncTokenCmd(f), newTenantCancelCmd(f), newTenantDeleteCmd(f), newTenantExternalDBCmd(f))
 	return cmd
 }
 
@@ -112,7 +114,8 @@ func printStoredTenants(f *Factory, ts []store.StoredTenant) {
 }
 
 // tenantArg resolves the tenant a command acts on: the argument or flag,
-// else the profile's, else the only cloud tenant of tenants.json.
+// else the profile's, else the one chosen with 'spcloud tenant select',
+// else the only cloud tenant of tenants.json.
 func tenantArg(f *Factory, given string) (string, error) {
 	if given != "" {
 		return given, nil
@@ -122,7 +125,11 @@ func tenantArg(f *Factory, given string) (string, error) {
 		return "", err
 	}
 	s, _ := store.LoadTenants(files.Tenants) // a missing or broken file just means no default
-	return cloudctx.ResolveTenant("", files, "", s)
+	selected := ""
+	if files.TenantID == "" {
+		selected = f.selectedTenant(files)
+	}
+	return cloudctx.ResolveTenant("", files, selected, s)
 }
 
 func newTenantShowCmd(f *Factory) *cobra.Command {
