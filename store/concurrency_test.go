@@ -257,11 +257,10 @@ func TestCrashDuringWrite(t *testing.T) {
 			time.Sleep(time.Duration(rng.Int63n(int64(40 * time.Millisecond))))
 		} else {
 			// While a write is under way: as soon as its temporary file
-			// shows, plus a little.
+			// shows.
 			for deadline := time.Now().Add(2 * time.Second); len(tempFiles(dir)) <= before && time.Now().Before(deadline); {
-				time.Sleep(50 * time.Microsecond)
+				time.Sleep(20 * time.Microsecond)
 			}
-			time.Sleep(time.Duration(rng.Int63n(int64(300 * time.Microsecond))))
 		}
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
