@@ -47,7 +47,7 @@ Try it offline, with no account: spcloud demo`,
 	pf.BoolVarP(&f.verbose, "verbose", "v", false, "log requests and answers to stderr (secrets redacted)")
 
 	root.AddGroup(&cobra.Group{ID: "main", Title: "Main commands:"}, &cobra.Group{ID: "dev", Title: "Offline development:"})
-	for _, c := range []*cobra.Command{newAuthCmd(f), newPlansCmd(f), newRegionsCmd(f), newTenantCmd(f)} {
+	for _, c := range []*cobra.Command{newAuthCmd(f), newPlansCmd(f), newRegionsCmd(f), newTenantCmd(f), newSecretsCmd(f), newDomainCmd(f), newDeployCmd(f)} {
 		c.GroupID = "main"
 		root.AddCommand(c)
 	}
