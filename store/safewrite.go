@@ -66,6 +66,7 @@ func Update(path string, change func(current []byte) ([]byte, error)) error {
 		return spcloud.E(spcloud.ErrFileSystem, path, err)
 	}
 	defer unlock()
+	removeStaleTemps(path)
 	current, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return spcloud.E(spcloud.ErrFileSystem, path, err)
@@ -75,6 +76,16 @@ func Update(path string, change func(current []byte) ([]byte, error)) error {
 		return err
 	}
 	return writeAtomic(path, next)
+}
+
+// removeStaleTemps deletes temporary files a killed writer left beside
+// path. Writers create them only while holding the lock, so with the lock
+// held, any that exist are orphans.
+func removeStaleTemps(path string) {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
+	for _, m := range matches {
+		os.Remove(m)
+	}
 }
 
 // WriteFile replaces path with data under the lock, atomically.

@@ -66,7 +66,7 @@ func (t UserType) Valid() bool {
 // ErrSessionsCorrupted marks a session file that does not parse (other than
 // an unsupported version, which is spcloud.ErrSessionVersion). Test for it
 // with errors.Is; the error's text names the file.
-var ErrSessionsCorrupted = errors.New("the session file is corrupted")
+var ErrSessionsCorrupted = spcloud.ErrSessionsCorrupted
 
 // ---------------------------------------------------------------------------
 // Session keys
@@ -377,7 +377,7 @@ func fileError(path string, err error) error {
 	if errors.As(err, &se) && se.Kind == spcloud.ErrSessionVersion {
 		return sessionVersionError(path+" (delete this file; spcloud will create a new one)", se.Err)
 	}
-	return fmt.Errorf("%w: %s: %v (fix it, or delete it to start over)", ErrSessionsCorrupted, path, err)
+	return spcloud.E(spcloud.ErrSessionsCorrupted, path, err)
 }
 
 // LoadSession reads a single-session file (the legacy session.json). A

@@ -217,3 +217,16 @@ func FuzzParseTenants(f *testing.F) {
 		}
 	})
 }
+
+func TestUpdateRemovesTempFilesOfKilledWriters(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tenants.json")
+	orphan := filepath.Join(dir, ".tenants.json.tmp-123")
+	os.WriteFile(orphan, []byte(`{"tenants":[`), 0o600)
+	if err := WriteFile(path, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(orphan); err == nil {
+		t.Fatal("the orphaned temporary file is still there")
+	}
+}

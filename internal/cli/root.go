@@ -17,9 +17,9 @@ import (
 
 // Exit codes of the command.
 const (
-	ExitOK         = 0
-	ExitError      = 1
-	ExitCancelled  = 2
+	ExitOK          = 0
+	ExitError       = 1
+	ExitCancelled   = 2
 	ExitLoginNeeded = 4
 )
 
@@ -46,9 +46,13 @@ Try it offline, with no account: spcloud demo`,
 	pf.StringVar(&f.envFlag, "env", "production", "environment: production or sandbox")
 	pf.BoolVarP(&f.verbose, "verbose", "v", false, "log requests and answers to stderr (secrets redacted)")
 
-	root.AddGroup(&cobra.Group{ID: "main", Title: "Main commands:"}, &cobra.Group{ID: "dev", Title: "Offline development:"})
+	root.AddGroup(&cobra.Group{ID: "main", Title: "Main commands:"}, &cobra.Group{ID: "local", Title: "Local files and diagnosis:"}, &cobra.Group{ID: "dev", Title: "Offline development:"})
 	for _, c := range []*cobra.Command{newAuthCmd(f), newPlansCmd(f), newRegionsCmd(f), newTenantCmd(f), newSecretsCmd(f), newDomainCmd(f), newDeployCmd(f)} {
 		c.GroupID = "main"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{newSessionCmd(f), newDoctorCmd(f)} {
+		c.GroupID = "local"
 		root.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{newEmulatorCmd(f), newDemoCmd(f)} {

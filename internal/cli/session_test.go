@@ -60,30 +60,8 @@ func sessRun(t *testing.T, cwd string, env map[string]string, args ...string) (c
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	code = runWithOwnCommands(ctx, f, args)
+	code = Run(ctx, f, args)
 	return code, out.String(), errOut.String()
-}
-
-func runWithOwnCommands(ctx context.Context, f *Factory, args []string) int {
-	root := NewRootCmd(f)
-	registered := map[string]bool{}
-	for _, c := range root.Commands() {
-		registered[c.Name()] = true
-	}
-	if registered["session"] && registered["doctor"] {
-		return Run(ctx, f, args)
-	}
-	if !registered["session"] {
-		root.AddCommand(newSessionCmd(f))
-	}
-	if !registered["doctor"] {
-		root.AddCommand(newDoctorCmd(f))
-	}
-	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
-		return reportError(f, err)
-	}
-	return ExitOK
 }
 
 func sessIndex(root string) string {
