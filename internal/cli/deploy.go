@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/spcloud/spcloud"
@@ -81,6 +82,8 @@ func runDeploy(ctx context.Context, f *Factory, o *deployOptions) error {
 		defer art.Close()
 	} else if image == "" {
 		return usageError("--image needs an image reference")
+	} else if _, err := name.ParseReference(image); err != nil {
+		return usageError("--image %q is not an image reference (like registry.example.com/app:v1): %v", image, err)
 	}
 	t, err := resolveTarget(f, o.tenant)
 	if err != nil {

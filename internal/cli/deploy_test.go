@@ -43,7 +43,7 @@ func TestDeployImage(t *testing.T) {
 		t.Errorf("status after a failed deploy = %s", st.Status)
 	}
 
-	for _, args := range [][]string{{"deploy"}, {"deploy", "--image", "a", "--image-tar", "b"}, {"deploy", "--image-tar", filepath.Join(te.dir, "missing.tar")}} {
+	for _, args := range [][]string{{"deploy"}, {"deploy", "--image", "a", "--image-tar", "b"}, {"deploy", "--image-tar", filepath.Join(te.dir, "missing.tar")}, {"deploy", "--image", "Not A Reference"}} {
 		if code, _, _ := te.run(args...); code != ExitError {
 			t.Errorf("%v: exit %d", args, code)
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spcloud/spcloud/emulator"
+	"github.com/spcloud/spcloud/internal/person"
 	"github.com/spcloud/spcloud/store"
 )
 
@@ -360,5 +362,88 @@ func TestTenantCommandErrors(t *testing.T) {
 	}
 	if strings.Contains(stderr, "</html>") {
 		t.Error("500: the whole body is shown")
+	}
+}
+
+// TestTenantRetryAfterFailedProvisioning buys a tenant whose provisioning
+// fails, then retries it: the tenant ends ready and lands in tenants.json
+// with its database URL and sync token.
+func TestTenantRetryAfterFailedProvisioning(t *testing.T) {
+	te := newTestEnv(t, false)
+	te.emu = newEmulator(emulator.Options{StepDelay: 5 * time.Millisecond, Heartbeat: time.Second, FailProvisioning: "No capacity in fra"})
+	srv := httptest.NewServer(te.emu)
+	t.Cleanup(func() { te.emu.Close(); srv.Close() })
+	te.url = srv.URL
+	te.env["SYSTEMPROMPT_API_URL"] = srv.URL
+	te.person = &person.Person{Clicks: []string{"approve", "pay"}}
+	tok, _ := te.emu.IssueToken("dev@example.com")
+	te.stdin = tok + "\n"
+	te.mustRun("auth", "login", "--with-token")
+	te.stdin = ""
+
+	code, _, stderr := te.run("tenant", "create", "--plan", "plan_pro", "--region", "fra")
+	if code != ExitError || !strings.Contains(stderr, "No capacity in fra") {
+		t.Fatalf("create: exit %d: %s", code, stderr)
+	}
+	tenants := te.emu.Tenants("dev@example.com")
+	if len(tenants) != 1 || tenants[0].Status != "failed" {
+		t.Fatalf("emulator tenants = %+v", tenants)
+	}
+	id := tenants[0].ID
+
+	_, stderr = te.mustRun("tenant", "retry", "--tenant", id, "--yes")
+	st := te.state(id)
+	if !st.Ready || !strings.Contains(stderr, "Infrastructure ready") {
+		t.Fatalf("after retry: %+v\n%s", st, stderr)
+	}
+	tn := te.stored(id)
+	if tn == nil || !tn.IsCloud() || tn.SyncToken != st.SyncToken || tn.InternalDatabaseURL != st.DatabaseURL || tn.Name != st.Name {
+		t.Errorf("tenants.json after retry = %+v", tn)
+	}
+	noSecrets(t, stderr, st.SyncToken, password(t, st.DatabaseURL))
+}
+
+// runOnTerminal runs the command tree as if a person were at a terminal
+// typing stdin.
+func (te *testEnv) runOnTerminal(stdin string, args ...string) (int, string, string) {
+	te.t.Helper()
+	var out, errOut syncBuffer
+	f := &Factory{
+		IO:     IOStreams{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Interactive: true},
+		Getenv: func(k string) string { return te.env[k] },
+		Cwd:    te.dir,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code := Run(ctx, f, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestConfirmAndTypeOnTerminal(t *testing.T) {
+	te, id := withTenant(t)
+
+	code, _, stderr := te.runOnTerminal("n\n", "tenant", "delete")
+	if code != ExitCancelled || !strings.Contains(stderr, "Delete tenant") || !strings.Contains(stderr, "[y/N]") {
+		t.Fatalf("answer n: exit %d: %s", code, stderr)
+	}
+	if _, ok := te.emu.Tenant(id); !ok {
+		t.Fatal("the tenant was deleted after answering n")
+	}
+
+	// A secret typed on the terminal: asked for, never shown.
+	code, out, stderr := te.runOnTerminal("typed-secret-value\n", "secrets", "set", "TYPED")
+	if code != 0 || !strings.Contains(stderr, "Value for TYPED:") {
+		t.Fatalf("typed secret: exit %d: %s", code, stderr)
+	}
+	if v := te.state(id).Secrets["TYPED"]; v != "typed-secret-value" {
+		t.Errorf("TYPED = %q", v)
+	}
+	noSecrets(t, out+stderr, "typed-secret-value")
+
+	if code, _, stderr := te.runOnTerminal("y\n", "tenant", "delete"); code != 0 {
+		t.Fatalf("answer y: exit %d: %s", code, stderr)
+	}
+	if _, ok := te.emu.Tenant(id); ok {
+		t.Fatal("the tenant survived answering y")
 	}
 }

@@ -6,6 +6,7 @@
 // under /v2/.
 //
 // It is built on github.com/google/go-containerregistry, which implements
-// the image formats and the distribution protocol; see the README for why
-// that dependency earns its place.
+// the image formats (docker save, OCI layouts, gzip and zstd layers) and the
+// distribution protocol (chunked uploads, blob existence checks, auth
+// challenges) that a push without Docker needs, and its in-memory registry.
 package oci

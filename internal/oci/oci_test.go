@@ -351,3 +351,22 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func FuzzRepository(f *testing.F) {
+	for _, s := range []string{"/v2/", "/v2/a/blobs/uploads/", "/v2/a/b/manifests/x", "/v2/_catalog", "/v2//blobs/x", "/v2/../../x/tags/list"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		repo, kind := repository(p)
+		if kind == pathRepo {
+			if repo == "" || strings.HasPrefix(repo, "/") || strings.HasSuffix(repo, "/") || strings.Contains(repo, "//") {
+				t.Fatalf("repository(%q) = %q", p, repo)
+			}
+			for _, seg := range strings.Split(repo, "/") {
+				if seg == "." || seg == ".." {
+					t.Fatalf("repository(%q) = %q", p, repo)
+				}
+			}
+		}
+	})
+}
