@@ -6,7 +6,7 @@ import (
 )
 
 // Tenant output hides database passwords and sync tokens unless the person
-// asks for them with --show-secrets: a list printed to a terminal or a CI log
+// asks for them with --reveal: a list printed to a terminal or a CI log
 // must not leak credentials.
 
 func maskInfo(t api.TenantInfo) api.TenantInfo {

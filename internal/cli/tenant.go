@@ -34,7 +34,7 @@ tenants.json; with --offline it reads tenants.json only.
 
 --json prints the API's TenantInfo objects online, and the file's
 StoredTenant objects offline, with the contract's field names. Database
-passwords and sync tokens show as [REDACTED] unless --show-secrets is given.`,
+passwords and sync tokens show as [REDACTED] unless --reveal is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if offline {
@@ -65,7 +65,7 @@ passwords and sync tokens show as [REDACTED] unless --show-secrets is given.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&offline, "offline", false, "read tenants.json only; make no network call")
-	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "show database passwords and sync tokens in --json output")
+	cmd.Flags().BoolVar(&showSecrets, "reveal", false, "show database passwords and sync tokens in full in --json output")
 	return cmd
 }
 
@@ -178,7 +178,7 @@ only cloud tenant. Online it asks the API; --offline reads tenants.json.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&offline, "offline", false, "read tenants.json only; make no network call")
-	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "show database passwords and sync tokens in --json output")
+	cmd.Flags().BoolVar(&showSecrets, "reveal", false, "show database passwords and sync tokens in full in --json output")
 	return cmd
 }
 
