@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
@@ -75,7 +76,10 @@ type Server struct {
 
 	closeOnce sync.Once
 	closing   chan struct{} // closed by Close
-	wg        sync.WaitGroup
+	// base is cancelled by Close; detached streams derive from it.
+	base       context.Context
+	cancelBase context.CancelFunc
+	wg         sync.WaitGroup
 
 	mu        sync.Mutex
 	closed    bool
@@ -112,6 +116,7 @@ func New(opts Options) *Server {
 		tenants:   map[string]*tenant{},
 		getCounts: map[string]int{},
 	}
+	s.base, s.cancelBase = context.WithCancel(context.Background())
 	rand.Read(s.key)
 	s.mu.Lock()
 	s.userFor(DemoUserEmail, DemoUserName)
@@ -129,6 +134,7 @@ func (s *Server) Close() {
 		s.closed = true
 		s.mu.Unlock()
 		close(s.closing)
+		s.cancelBase()
 	})
 	s.wg.Wait()
 }
@@ -137,9 +143,14 @@ func (s *Server) Close() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	lw := &logWriter{ResponseWriter: w, status: http.StatusOK}
-	s.serve(lw, r)
 	if s.opts.Logf != nil {
-		s.opts.Logf("%s %s %d %s", r.Method, r.URL.Path, lw.status, time.Since(start).Round(time.Microsecond))
+		lw.logDone = func() {
+			s.opts.Logf("%s %s %d %s", r.Method, r.URL.Path, lw.status, time.Since(start).Round(time.Microsecond))
+		}
+	}
+	s.serve(lw, r)
+	if lw.logDone != nil && !lw.detached {
+		lw.logDone() // a detached stream logs when it ends
 	}
 }
 
@@ -177,6 +188,11 @@ type logWriter struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	// logDone writes the request's log line (nil without Logf); detached
+	// is set by a stream that took the connection over and calls logDone
+	// itself when it ends.
+	logDone  func()
+	detached bool
 }
 
 func (l *logWriter) WriteHeader(code int) {
