@@ -3,17 +3,26 @@ package emulator
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // eventLog is the append-only list of a tenant's events, shared by every
 // subscriber. Appending closes the current wake channel and replaces it, so
 // any number of waiting streams wake with one close and then read the new
 // entries themselves: no goroutine or copy per subscriber per event.
+// Writers serialise on mu and publish an immutable snapshot; readers load
+// the snapshot without locking, so ten thousand streams waking at once do
+// not queue on a mutex.
 //
 // Entry i has id i+1: ids start at 1 and increase across runs.
 type eventLog struct {
-	mu       sync.Mutex
-	entries  []*entry
+	mu   sync.Mutex // serialises append and end
+	snap atomic.Pointer[logSnapshot]
+}
+
+// logSnapshot is the log at one moment; it is never modified.
+type logSnapshot struct {
+	entries  []*entry      // shares its backing array with later snapshots, which only append
 	runStart int           // index of the first entry of the latest run
 	wake     chan struct{} // closed on the next append or end
 	ended    bool          // no more entries will come (tenant gone, checkout cancelled)
@@ -30,7 +39,9 @@ type entry struct {
 }
 
 func newEventLog() *eventLog {
-	return &eventLog{wake: make(chan struct{})}
+	l := &eventLog{}
+	l.snap.Store(&logSnapshot{wake: make(chan struct{})})
+	return l
 }
 
 // frame renders one SSE event.
@@ -43,20 +54,21 @@ func frame(id int, data []byte) []byte {
 func (l *eventLog) append(run int, terminal, final bool, tenantJSON, checkoutJSON []byte) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.ended {
+	old := l.snap.Load()
+	if old.ended {
 		return 0
 	}
-	id := len(l.entries) + 1
+	id := len(old.entries) + 1
 	e := &entry{id: id, run: run, terminal: terminal, final: final, tenant: frame(id, tenantJSON)}
 	if checkoutJSON != nil {
 		e.checkout = frame(id, checkoutJSON)
 	}
-	if len(l.entries) == 0 || l.entries[len(l.entries)-1].run != run {
-		l.runStart = len(l.entries)
+	next := &logSnapshot{entries: append(old.entries, e), runStart: old.runStart, wake: make(chan struct{})}
+	if len(old.entries) == 0 || old.entries[len(old.entries)-1].run != run {
+		next.runStart = len(old.entries)
 	}
-	l.entries = append(l.entries, e)
-	close(l.wake)
-	l.wake = make(chan struct{})
+	l.snap.Store(next)
+	close(old.wake)
 	return id
 }
 
@@ -64,9 +76,10 @@ func (l *eventLog) append(run int, terminal, final bool, tenantJSON, checkoutJSO
 func (l *eventLog) end() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.ended {
-		l.ended = true
-		close(l.wake)
+	old := l.snap.Load()
+	if !old.ended {
+		l.snap.Store(&logSnapshot{entries: old.entries, runStart: old.runStart, wake: old.wake, ended: true})
+		close(old.wake)
 	}
 }
 
@@ -77,26 +90,23 @@ const fromCurrentRun = -1
 // on; fromCurrentRun means the start of the latest run), the channel that is
 // closed on the next change, whether the log has ended, and the resolved
 // start. The returned slice is never written again (entries are immutable),
-// so it is safe to read without the lock.
+// so it is safe to read without a lock.
 func (l *eventLog) since(from int) ([]*entry, <-chan struct{}, bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	sn := l.snap.Load()
 	if from == fromCurrentRun {
-		from = l.runStart
+		from = sn.runStart
 	}
 	if from < 0 {
 		from = 0
 	}
 	var out []*entry
-	if from < len(l.entries) {
-		out = l.entries[from:len(l.entries):len(l.entries)]
+	if n := len(sn.entries); from < n {
+		out = sn.entries[from:n:n]
 	}
-	return out, l.wake, l.ended, from
+	return out, sn.wake, sn.ended, from
 }
 
 // count is the number of entries so far.
 func (l *eventLog) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.entries)
+	return len(l.snap.Load().entries)
 }

@@ -100,7 +100,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, log *eventLog, f
 	if rc.Flush() != nil {
 		return
 	}
-	s.pump(r.Context(), func(b []byte) error {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.base, cancel)() // Close ends the stream
+	s.pump(ctx, func(b []byte) error {
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
@@ -169,10 +172,14 @@ func (s *Server) detach(w http.ResponseWriter, log *eventLog, from int, v view) 
 }
 
 // pump writes the stream's events (and heartbeats) with send, each frame
-// with one call, until the stream ends (see stream).
+// with one call, until the stream ends (see stream) or ctx does (the client
+// left, or Close).
 func (s *Server) pump(ctx context.Context, send func([]byte) error, log *eventLog, from int, v view) {
+	// The heartbeat timer is not reset per event: when it fires after a
+	// recent send, it is set for the rest of the idle interval instead.
 	hb := time.NewTimer(s.opts.Heartbeat)
 	defer hb.Stop()
+	lastSend := time.Now()
 	sent := 0
 	cursor := from // index of the next entry = id of the last one sent
 	for {
@@ -187,6 +194,7 @@ func (s *Server) pump(ctx context.Context, send func([]byte) error, log *eventLo
 			if send(fr) != nil {
 				return
 			}
+			lastSend = time.Now()
 			sent++
 			if v.stops(e) {
 				return
@@ -195,29 +203,26 @@ func (s *Server) pump(ctx context.Context, send func([]byte) error, log *eventLo
 				return
 			}
 			if n := s.opts.StallStreamAfter; n > 0 && sent >= n {
-				select {
-				case <-ctx.Done():
-				case <-s.closing:
-				}
+				<-ctx.Done()
 				return
 			}
 		}
 		if ended {
 			return
 		}
-		if len(entries) > 0 {
-			hb.Reset(s.opts.Heartbeat)
-		}
 		select {
 		case <-wake:
 		case <-hb.C:
+			if idle := time.Since(lastSend); idle < s.opts.Heartbeat {
+				hb.Reset(s.opts.Heartbeat - idle)
+				continue
+			}
 			if send(heartbeat) != nil {
 				return
 			}
+			lastSend = time.Now()
 			hb.Reset(s.opts.Heartbeat)
 		case <-ctx.Done():
-			return
-		case <-s.closing:
 			return
 		}
 	}
