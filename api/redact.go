@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Redacted replaces a secret wherever one would be shown.
@@ -21,27 +22,40 @@ func sensitiveKey(k string) bool {
 	return false
 }
 
-var (
+// redactors are compiled on first use, not at start-up: most commands never
+// redact anything (only errors and --verbose do).
+var redactors = sync.OnceValue(func() *redactRegexps {
+	return &redactRegexps{
+		urlPassword:    regexp.MustCompile(`(://[^:/@\s"]+):[^@/\s"]+@`),
+		jwtLike:        regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`),
+		bearer:         regexp.MustCompile(`(?i)(bearer\s+)[^\s"]+`),
+		queryPair:      regexp.MustCompile(`([?&](?:access_token|token|ticket|secret|code|state)=)[^&\s"]*`),
+		callbackSecret: regexp.MustCompile(`(/callback/)[A-Za-z0-9_-]{8,}`),
+	}
+})
+
+type redactRegexps struct {
 	// user:password@ in URLs, e.g. database URLs.
-	urlPassword = regexp.MustCompile(`(://[^:/@\s"]+):[^@/\s"]+@`)
+	urlPassword *regexp.Regexp
 	// anything shaped like a JWT.
-	jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+	jwtLike *regexp.Regexp
 	// Bearer credentials.
-	bearer = regexp.MustCompile(`(?i)(bearer\s+)[^\s"]+`)
+	bearer *regexp.Regexp
 	// key=value pairs of query strings whose key names a secret.
-	queryPair = regexp.MustCompile(`([?&](?:access_token|token|ticket|secret|code|state)=)[^&\s"]*`)
+	queryPair *regexp.Regexp
 	// /callback/<secret> paths of the login and checkout servers.
-	callbackSecret = regexp.MustCompile(`(/callback/)[A-Za-z0-9_-]{8,}`)
-)
+	callbackSecret *regexp.Regexp
+}
 
 // RedactText removes secrets from free text: passwords in URLs, JWTs, bearer
 // tokens, secret query parameters and callback secrets.
 func RedactText(s string) string {
-	s = urlPassword.ReplaceAllString(s, "$1:"+Redacted+"@")
-	s = jwtLike.ReplaceAllString(s, Redacted)
-	s = bearer.ReplaceAllString(s, "${1}"+Redacted)
-	s = queryPair.ReplaceAllString(s, "${1}"+Redacted)
-	s = callbackSecret.ReplaceAllString(s, "${1}"+Redacted)
+	re := redactors()
+	s = re.urlPassword.ReplaceAllString(s, "$1:"+Redacted+"@")
+	s = re.jwtLike.ReplaceAllString(s, Redacted)
+	s = re.bearer.ReplaceAllString(s, "${1}"+Redacted)
+	s = re.queryPair.ReplaceAllString(s, "${1}"+Redacted)
+	s = re.callbackSecret.ReplaceAllString(s, "${1}"+Redacted)
 	return s
 }
 

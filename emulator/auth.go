@@ -206,7 +206,7 @@ func (s *Server) handleConsentPage(w http.ResponseWriter, r *http.Request, c *ca
 	u := s.byEmail[strings.ToLower(DemoUserEmail)]
 	s.mu.Unlock()
 	ru, _ := url.Parse(cs.redirectURI)
-	renderPage(w, http.StatusOK, consentTmpl, consentView{
+	renderPage(w, http.StatusOK, consentTmpl(), consentView{
 		ID:           cs.id,
 		Provider:     spcloud.OAuthProvider(cs.provider).DisplayName(),
 		UserName:     u.name,

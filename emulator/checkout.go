@@ -152,7 +152,7 @@ func (s *Server) handlePaymentPage(w http.ResponseWriter, r *http.Request, c *ca
 		email = u.email
 	}
 	s.mu.Unlock()
-	renderPage(w, http.StatusOK, paymentTmpl, paymentView{
+	renderPage(w, http.StatusOK, paymentTmpl(), paymentView{
 		Action: "/checkout/" + url.PathEscape(cs.txn), TransactionID: cs.txn, Email: email,
 		PlanName: cs.plan.Name, Price: cs.plan.Price,
 		MemoryMB: cs.plan.MemoryMBDefault, VolumeGB: cs.plan.VolumeGB,

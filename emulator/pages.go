@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"sync"
 )
 
 // The two web pages a person sees (consent, payment) and a message page.
@@ -122,15 +123,19 @@ const messageHTML = `{{define "title"}}{{.Title}}{{end}}
   {{if .Hint}}<p class="note">{{.Hint}}</p>{{end}}
 {{end}}`
 
+// The pages are parsed on first use, not at start-up: the spcloud command
+// links the emulator, and most of its commands never serve a page.
 var (
-	layoutTmpl  = template.Must(template.New("layout").Parse(layoutHTML))
+	layoutTmpl  = sync.OnceValue(func() *template.Template { return template.Must(template.New("layout").Parse(layoutHTML)) })
 	consentTmpl = page(consentHTML)
 	paymentTmpl = page(paymentHTML)
 	messageTmpl = page(messageHTML)
 )
 
-func page(body string) *template.Template {
-	return template.Must(template.Must(layoutTmpl.Clone()).Parse(body))
+func page(body string) func() *template.Template {
+	return sync.OnceValue(func() *template.Template {
+		return template.Must(template.Must(layoutTmpl().Clone()).Parse(body))
+	})
 }
 
 type consentView struct {
@@ -166,5 +171,5 @@ func renderPage(w http.ResponseWriter, status int, t *template.Template, data an
 
 // renderMessage writes a page with a title, a sentence and an optional hint.
 func renderMessage(w http.ResponseWriter, status int, title, text, hint string) {
-	renderPage(w, status, messageTmpl, messageView{Title: title, Text: text, Hint: hint})
+	renderPage(w, status, messageTmpl(), messageView{Title: title, Text: text, Hint: hint})
 }

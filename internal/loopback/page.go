@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"sync"
 )
 
 // Kind sets a page's look.
@@ -65,7 +66,8 @@ const (
 //go:embed page.html
 var pageHTML string
 
-var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
+// pageTemplate is parsed on first use, not at start-up.
+var pageTemplate = sync.OnceValue(func() *template.Template { return template.Must(template.New("page").Parse(pageHTML)) })
 
 // maxText bounds each text field of a page, so a hostile query cannot make
 // a huge page.
@@ -97,7 +99,7 @@ func (p Page) Render(w http.ResponseWriter) {
 		d.Kind, d.Icon = KindInfo, "i"
 	}
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, d); err != nil {
+	if err := pageTemplate().Execute(&buf, d); err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

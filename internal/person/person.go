@@ -117,16 +117,16 @@ type form struct {
 }
 
 var (
-	titleRe  = regexp.MustCompile(`(?is)<title>(.*?)</title>`)
-	formRe   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRe  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	buttonRe = regexp.MustCompile(`(?is)<button\b([^>]*)>(.*?)</button>`)
-	attrRe   = regexp.MustCompile(`(?is)([a-z-]+)\s*=\s*"([^"]*)"`)
-	tagRe    = regexp.MustCompile(`(?s)<[^>]*>`)
+	titleRe  = lazyRegexp(`(?is)<title>(.*?)</title>`)
+	formRe   = lazyRegexp(`(?is)<form\b([^>]*)>(.*?)</form>`)
+	inputRe  = lazyRegexp(`(?is)<input\b([^>]*)>`)
+	buttonRe = lazyRegexp(`(?is)<button\b([^>]*)>(.*?)</button>`)
+	attrRe   = lazyRegexp(`(?is)([a-z-]+)\s*=\s*"([^"]*)"`)
+	tagRe    = lazyRegexp(`(?s)<[^>]*>`)
 )
 
 func pageTitle(page string) string {
-	if m := titleRe.FindStringSubmatch(page); m != nil {
+	if m := titleRe().FindStringSubmatch(page); m != nil {
 		return strings.TrimSpace(html.UnescapeString(m[1]))
 	}
 	return ""
@@ -134,7 +134,7 @@ func pageTitle(page string) string {
 
 func attrs(s string) map[string]string {
 	out := map[string]string{}
-	for _, m := range attrRe.FindAllStringSubmatch(s, -1) {
+	for _, m := range attrRe().FindAllStringSubmatch(s, -1) {
 		out[strings.ToLower(m[1])] = html.UnescapeString(m[2])
 	}
 	return out
@@ -144,15 +144,15 @@ func attrs(s string) map[string]string {
 // earlier ids, and the values its submission by that button sends.
 func findForm(page string, want []string) (form, bool) {
 	for _, id := range want {
-		for _, fm := range formRe.FindAllStringSubmatch(page, -1) {
+		for _, fm := range formRe().FindAllStringSubmatch(page, -1) {
 			fa := attrs(fm[1])
-			for _, b := range buttonRe.FindAllStringSubmatch(fm[2], -1) {
+			for _, b := range buttonRe().FindAllStringSubmatch(fm[2], -1) {
 				ba := attrs(b[1])
 				if ba["id"] != id {
 					continue
 				}
 				vals := url.Values{}
-				for _, in := range inputRe.FindAllStringSubmatch(fm[2], -1) {
+				for _, in := range inputRe().FindAllStringSubmatch(fm[2], -1) {
 					ia := attrs(in[1])
 					if ia["name"] != "" {
 						vals.Set(ia["name"], ia["value"])
@@ -161,10 +161,16 @@ func findForm(page string, want []string) (form, bool) {
 				if ba["name"] != "" {
 					vals.Set(ba["name"], ba["value"])
 				}
-				label := strings.TrimSpace(html.UnescapeString(tagRe.ReplaceAllString(b[2], "")))
+				label := strings.TrimSpace(html.UnescapeString(tagRe().ReplaceAllString(b[2], "")))
 				return form{action: fa["action"], values: vals, label: label}, true
 			}
 		}
 	}
 	return form{}, false
+}
+
+// lazyRegexp compiles expr on first use: the spcloud command links this
+// package for its demo, and start-up should not pay for it.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
