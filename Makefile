@@ -20,3 +20,9 @@ vet:
 FUZZTIME ?= 5s
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
+
+# Every benchmark row side by side with its baseline (see BENCHMARKS.md).
+# It builds what it needs into bench/out/, starts its own emulators on
+# loopback, and installs curl and gh with apt when they are missing.
+bench:
+	./bench/run.sh
