@@ -39,11 +39,13 @@ var (
 	ErrCredentialsCorrupted = &Kind{"credentials_corrupted", "The credentials file is corrupted", "Run 'spcloud auth login' to log in again; the broken file is kept aside.", true}
 	ErrNoTenant             = &Kind{"no_tenant", "No tenant is configured", "Create one with 'spcloud tenant create' or choose one with 'spcloud tenant select ID'.", false}
 	ErrNoApp                = &Kind{"no_app", "No app is configured for this tenant", "Deploy your app with 'spcloud deploy'.", false}
-	ErrProfileRequired      = &Kind{"profile_required", "A profile is required", "Set SYSTEMPROMPT_PROFILE to the path of a profile.yaml.", false}
+	ErrProfileRequired      = &Kind{"profile_required", "A profile is required", "Point SYSTEMPROMPT_PROFILE at an existing profile.yaml, or unset it to use the project's .systemprompt/ folder.", false}
 	ErrProfileField         = &Kind{"missing_profile_field", "The profile is missing a field", "Add the field to the profile's cloud: section.", false}
 	ErrTenantsNotSynced     = &Kind{"tenants_not_synced", "The tenant list has not been synced", loginHint + " That syncs the tenant list.", true}
 	ErrTenantsCorrupted     = &Kind{"tenants_corrupted", "The tenants file is corrupted or invalid", "Run 'spcloud auth login' to resync the tenant list; the broken file is kept aside.", true}
-	ErrTenantNotFound       = &Kind{"tenant_not_found", "Tenant not found", "List your tenants with 'spcloud tenant list' and pass a valid --tenant ID.", false}
+	ErrTenantNotFound       = &Kind{"tenant_not_found", "Tenant not found", "List your tenants with 'spcloud tenant list' and use one of their ids.", false}
+	ErrTenantAmbiguous      = &Kind{"tenant_ambiguous", "Several tenants could be meant", "Pass --tenant ID, or choose a default with 'spcloud tenant select ID'.", false}
+	ErrInvalidRequest       = &Kind{"invalid_request", "The API refused the request", "Check the values you passed (see the command's --help).", false}
 	ErrAPI                  = &Kind{"api_error", "The systemprompt.io Cloud API returned an error", "Try again; if it persists, check the service status.", false}
 	ErrNetwork              = &Kind{"network_error", "Could not reach the systemprompt.io Cloud API", "Check your network connection and the API URL (SYSTEMPROMPT_API_URL), then try again.", false}
 	ErrFileSystem           = &Kind{"file_system_error", "A file could not be read or written", "Check the file's permissions and free disk space.", false}
@@ -145,6 +147,8 @@ func (e *APIError) Kind() *Kind {
 		if e.Code == "" || e.Code == "tenant_not_found" || e.Code == "not_found" {
 			return ErrTenantNotFound
 		}
+	case 400, 409, 422:
+		return ErrInvalidRequest
 	}
 	return ErrAPI
 }

@@ -73,11 +73,11 @@ func RequireValid(files *paths.Resolved, getenv paths.Getenv, apiURL string, now
 		return nil, err
 	}
 	if err := c.CheckToken(now); err != nil {
-		where := "from " + string(c.Source)
-		if c.Path != "" {
-			where = "in " + c.Path
+		if c.Source != FromFile {
+			// Logging in cannot help: the variable overrides the file.
+			return nil, spcloud.E(spcloud.ErrTokenExpired, spcloud.EnvAPIToken+" holds a token that is expired or not a JWT; set a fresh one, or unset it to use the credentials file", nil)
 		}
-		return nil, spcloud.E(spcloud.ErrTokenExpired, "the token "+where+" has expired", nil)
+		return nil, spcloud.E(spcloud.ErrTokenExpired, "the token in "+c.Path+" has expired", nil)
 	}
 	return c, nil
 }
@@ -113,5 +113,5 @@ func ResolveTenant(flag string, files *paths.Resolved, selected string, tenants 
 	for _, t := range cloud {
 		fmt.Fprintf(&b, "\n  %s  %s", t.ID, t.Name)
 	}
-	return "", spcloud.E(spcloud.ErrNoTenant, "several tenants; pass --tenant ID with one of:"+b.String(), nil)
+	return "", spcloud.E(spcloud.ErrTenantAmbiguous, "pass --tenant ID with one of:"+b.String(), nil)
 }

@@ -36,6 +36,8 @@
 //   - A deploy, restart or retry asked for while a run is in progress is
 //     queued and starts when the current run ends; the tenant status already
 //     reports the queued operation ("deploying", "restarting").
+//   - retry-provision is refused with 409 "tenant_not_failed" unless the
+//     tenant's last run failed: a healthy tenant is not provisioned twice.
 //   - FailFirst applies to GET calls under /api/ only, so a browser opening
 //     the consent or payment page is not affected.
 //   - The Starter plan allows MaxStarterTenants tenants per user; a checkout

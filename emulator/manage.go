@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -120,6 +121,13 @@ func (s *Server) handleRestart(w http.ResponseWriter, r *http.Request, c *call) 
 func (s *Server) handleRetryProvision(w http.ResponseWriter, r *http.Request, c *call) {
 	t := s.tenantOf(w, c)
 	if t == nil {
+		return
+	}
+	// Like the service, only a failed provisioning (or deploy) is retried:
+	// a healthy tenant is not provisioned a second time.
+	if st := t.status(); st != "failed" {
+		s.mu.Unlock()
+		writeError(w, http.StatusConflict, "tenant_not_failed", fmt.Sprintf("Tenant '%s' is %s; only a failed provisioning can be retried", t.id, st))
 		return
 	}
 	s.startRun(t, &run{kind: runProvision, steps: provisionSteps("")})

@@ -160,6 +160,10 @@ func TestFailedProvisioningAndRetry(t *testing.T) {
 		t.Fatalf("retry events %v ids %v", got, ids(evs))
 	}
 	e.waitStatus(tok, id, "ready")
+	// A ready tenant is not provisioned again.
+	if r := e.do("POST", tp+"/retry-provision", tok, nil); r.status != 409 || r.errorCode(t) != "tenant_not_failed" {
+		t.Fatalf("retry on a ready tenant: %d %s", r.status, r.body)
+	}
 	e.must(200, "POST", tp+"/deploy", tok, api.DeployRequest{Image: "app:1"})
 }
 

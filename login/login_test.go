@@ -155,7 +155,7 @@ func TestRunTimeout(t *testing.T) {
 	if !errors.Is(err, loopback.ErrTimeout) {
 		t.Fatalf("err = %v, want a timeout", err)
 	}
-	if want := "no answer from the browser within 200ms; run again, or use --no-browser and open the URL by hand"; err.Error() != want {
+	if want := "no answer from the browser within 200ms; run the command again and finish in the browser (the URL is printed above)"; err.Error() != want {
 		t.Errorf("message %q, want %q", err, want)
 	}
 	if d := time.Since(start); d > 3*time.Second {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/mail"
+	"os"
 	"strings"
 	"time"
 
@@ -172,6 +174,10 @@ func newLogoutCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if _, err := os.Stat(files.Credentials); errors.Is(err, fs.ErrNotExist) {
+				fmt.Fprintf(f.IO.Err, "Not logged in here (no %s); nothing to remove.\n", files.Credentials)
+				return nil
+			}
 			if err := f.confirm(yes, "Log out and remove "+files.Credentials+"?"); err != nil {
 				return err
 			}
@@ -309,18 +315,23 @@ func (f *Factory) choose(question string, options []string, def int) (int, error
 	for i, o := range options {
 		fmt.Fprintf(f.IO.Err, "  %d) %s\n", i+1, o)
 	}
-	fmt.Fprintf(f.IO.Err, "Choose [%d]: ", def+1)
-	line, err := f.readLine()
-	if err != nil && line == "" {
-		return 0, spcloud.ErrCancelled
+	for attempt := 1; ; attempt++ {
+		fmt.Fprintf(f.IO.Err, "Choose [%d]: ", def+1)
+		line, err := f.readLine()
+		if err != nil && line == "" {
+			return 0, spcloud.ErrCancelled
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			return def, nil
+		}
+		var n int
+		if _, err := fmt.Sscanf(line, "%d", &n); err == nil && n >= 1 && n <= len(options) {
+			return n - 1, nil
+		}
+		if attempt == 3 {
+			return 0, usageError("%q is not one of 1-%d", line, len(options))
+		}
+		fmt.Fprintf(f.IO.Err, "%q is not one of 1-%d; try again.\n", line, len(options))
 	}
-	line = strings.TrimSpace(line)
-	if line == "" {
-		return def, nil
-	}
-	var n int
-	if _, err := fmt.Sscanf(line, "%d", &n); err != nil || n < 1 || n > len(options) {
-		return 0, usageError("%q is not one of 1-%d", line, len(options))
-	}
-	return n - 1, nil
 }

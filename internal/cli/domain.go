@@ -47,11 +47,14 @@ func printDomain(f *Factory, d *api.CustomDomainResponse) {
 	in := d.DNSInstructions
 	fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", in.RecordType, orDash(in.Host), in.Value, strconv.Itoa(in.TTL))
 	tw.Flush()
-	if zone, ok := strings.CutPrefix(d.Domain, in.Host+"."); ok && in.Host != "" {
-		fmt.Fprintf(out, "\n(HOST %s is the name %s in the DNS zone %s.)\n", in.Host, d.Domain, zone)
+	// HOST is relative to the zone the API assumed; providers differ in how
+	// they want it written, so give the full name too.
+	fmt.Fprintf(out, "\nThe record is for the full name %s. (some DNS providers want only the part before your zone's name).\n", d.Domain)
+	if in.RecordType == "CNAME" && strings.Count(d.Domain, ".") == 1 {
+		fmt.Fprintln(out, "A CNAME cannot sit at the top of a zone: if your provider refuses it, use its ALIAS/ANAME record, or a subdomain such as www.")
 	}
 	if !d.Verified {
-		fmt.Fprintln(f.IO.Err, "The domain is verified once the record resolves; check with 'spcloud domain show'.")
+		fmt.Fprintln(f.IO.Err, "The domain is verified once the record resolves; 'spcloud domain show' reports its state.")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -269,6 +270,20 @@ error that names it; the names before it are removed.`,
 			t, err := resolveTarget(f, tenant)
 			if err != nil {
 				return err
+			}
+			// Check every name first, so a typo removes nothing.
+			have, err := t.client.ListSecrets(cmd.Context(), t.id)
+			if err != nil {
+				return err
+			}
+			var missing []string
+			for _, k := range keys {
+				if !slices.Contains(have, k) {
+					missing = append(missing, k)
+				}
+			}
+			if len(missing) > 0 {
+				return fmt.Errorf("tenant %s has no secret named %s; nothing was removed (see 'spcloud secrets list')", t.id, strings.Join(missing, ", "))
 			}
 			var done []string
 			for _, k := range keys {

@@ -149,7 +149,7 @@ func matchTenant(ts []store.StoredTenant, idOrName string) *store.StoredTenant {
 }
 
 // tenantFlagUsage is the help of every --tenant flag.
-const tenantFlagUsage = "tenant id (default: the profile's tenant_id, else the one chosen with 'spcloud tenant select', else the only cloud tenant)"
+const tenantFlagUsage = "tenant id or name (default: the profile's tenant_id, else the one chosen with 'spcloud tenant select', else the only cloud tenant)"
 
 // target is the tenant a command acts on, and what it needs to act.
 type target struct {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spcloud/spcloud/api"
 	"github.com/spcloud/spcloud/store"
 )
 
@@ -99,7 +100,7 @@ func printSessionTable(f *Factory, entries []sessionEntry) error {
 }
 
 func newSessionListCmd(f *Factory) *cobra.Command {
-	var asJSON bool
+	var asJSON, reveal bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the sessions (the active one is marked *)",
@@ -109,7 +110,8 @@ expired. The active session is marked with *.
 
 --json prints an array of {key, storage_key, display_key, active, state,
 session}, where key is {"type":"Local"} or {"type":"Tenant","value":"<id>"}
-and session has the store's field names.`,
+and session has the store's field names; session_token shows as
+[REDACTED] unless --reveal is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			index, err := sessionsIndex(f)
@@ -122,6 +124,13 @@ and session has the store's field names.`,
 			}
 			entries := sessionEntries(f, s, s.List())
 			if asJSON {
+				if !reveal {
+					for i := range entries {
+						if entries[i].Session.SessionToken != "" {
+							entries[i].Session.SessionToken = api.Redacted
+						}
+					}
+				}
 				return printJSON(f, entries)
 			}
 			if len(entries) == 0 {
@@ -131,6 +140,7 @@ and session has the store's field names.`,
 			return printSessionTable(f, entries)
 		},
 	}
+	cmd.Flags().BoolVar(&reveal, "reveal", false, "show session tokens in full in --json output")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -117,19 +118,49 @@ func printStoredTenants(f *Factory, ts []store.StoredTenant) {
 // else the profile's, else the one chosen with 'spcloud tenant select',
 // else the only cloud tenant of tenants.json.
 func tenantArg(f *Factory, given string) (string, error) {
-	if given != "" {
-		return given, nil
-	}
 	files, err := f.Files()
 	if err != nil {
 		return "", err
 	}
 	s, _ := store.LoadTenants(files.Tenants) // a missing or broken file just means no default
+	if given != "" {
+		return idOfName(s, given), nil
+	}
 	selected := ""
 	if files.TenantID == "" {
 		selected = f.selectedTenant(files)
 	}
-	return cloudctx.ResolveTenant("", files, selected, s)
+	id, err := cloudctx.ResolveTenant("", files, selected, s)
+	if errors.Is(err, spcloud.ErrNoTenant) {
+		// Knowing no tenant may just mean not being logged in yet: say so.
+		if _, cerr := f.Credentials(); cerr != nil {
+			if k := spcloud.KindOf(cerr); k != nil && k.LoginNeeded() {
+				return "", cerr
+			}
+		}
+	}
+	return id, err
+}
+
+// idOfName lets people name a tenant: an id is kept as it is, a name that
+// tenants.json knows for exactly one tenant becomes that tenant's id.
+func idOfName(s *store.TenantStore, given string) string {
+	if s == nil || s.Find(given) != nil {
+		return given
+	}
+	id := ""
+	for _, t := range s.Tenants {
+		if t.Name == given {
+			if id != "" {
+				return given // ambiguous: let the API say it knows no such id
+			}
+			id = t.ID
+		}
+	}
+	if id == "" {
+		return given
+	}
+	return id
 }
 
 func newTenantShowCmd(f *Factory) *cobra.Command {
@@ -137,8 +168,9 @@ func newTenantShowCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show [ID]",
 		Short: "Show one tenant",
-		Long: `Show one tenant: the ID given, else the active profile's tenant, else the
-only cloud tenant. Online it asks the API; --offline reads tenants.json.`,
+		Long: `Show one tenant: the ID (or name) given, else the active profile's tenant,
+else the one chosen with 'spcloud tenant select', else the only cloud tenant.
+Online it asks the API; --offline reads tenants.json.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := tenantArg(f, firstArg(args))

@@ -446,9 +446,10 @@ func newTenantExternalDBCmd(f *Factory) *cobra.Command {
 		Long: `Turn external access to the tenant's database on or off. With it on, the
 database can be reached from outside the cloud with the URL the API gives,
 which is saved to tenants.json (database_url) and printed with the password
-hidden (--reveal prints it in full). Turning it off forgets that URL.`,
+hidden (--reveal prints it in full). Turning it off forgets that URL.
+Turning it on asks first on a terminal, and needs --yes without one.`,
 		Example: `  spcloud tenant external-db on
-  spcloud tenant external-db on --reveal
+  spcloud tenant external-db on --yes --reveal
   spcloud tenant external-db off --tenant f800de73-2bdf-4c44-8b65-7b2f2bbad456 --json`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"on", "off"},
@@ -465,6 +466,11 @@ hidden (--reveal prints it in full). Turning it off forgets that URL.`,
 			t, err := resolveTarget(f, o.tenant)
 			if err != nil {
 				return err
+			}
+			if enabled {
+				if err := f.confirm(o.yes, fmt.Sprintf("Open the database of tenant %s to connections from the internet?", t.label())); err != nil {
+					return err
+				}
 			}
 			res, err := t.client.SetExternalDBAccess(ctx, t.id, enabled)
 			if err != nil {
@@ -498,5 +504,6 @@ hidden (--reveal prints it in full). Turning it off forgets that URL.`,
 	o.addTenant(cmd)
 	o.addJSON(cmd)
 	o.addReveal(cmd, "database URL")
+	o.addYes(cmd)
 	return cmd
 }

@@ -178,7 +178,7 @@ func (s *Server) Wait(ctx context.Context) (url.Values, error) {
 		return nil, ctx.Err()
 	case <-timer.C:
 		s.Close()
-		return nil, fmt.Errorf("%w within %s; run again, or use --no-browser and open the URL by hand", ErrTimeout, s.timeout)
+		return nil, fmt.Errorf("%w within %s; run the command again and finish in the browser (the URL is printed above)", ErrTimeout, s.timeout)
 	case <-s.closed:
 		select {
 		case <-s.done:

@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Commands that act on a tenant, run before any login, say to log in (exit 4)
+// rather than to create a tenant.
+func TestTenantCommandsBeforeLoginNeedLogin(t *testing.T) {
+	te := newTestEnv(t, true)
+	for _, args := range [][]string{{"secrets", "list"}, {"domain", "show"}, {"tenant", "status"}, {"deploy", "--image", "a:1"}} {
+		code, _, stderr := te.run(args...)
+		if code != ExitLoginNeeded || !strings.Contains(stderr, "spcloud auth login") {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+}
+
+func TestLogoutWhenNotLoggedInTouchesNothing(t *testing.T) {
+	te := newTestEnv(t, false)
+	code, _, stderr := te.run("auth", "logout", "--yes")
+	if code != 0 || !strings.Contains(stderr, "Not logged in") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(te.dir, ".systemprompt")); err == nil {
+		t.Error("logout created .systemprompt/")
+	}
+}
+
+// A tenant can be named by its name where tenants.json knows it.
+func TestTenantByName(t *testing.T) {
+	te := newTestEnv(t, false)
+	copyTree(t, filepath.Join(fixtures, "reference-project"), te.dir)
+	code, out, stderr := te.run("tenant", "show", "acme-prod", "--offline", "--json")
+	if code != 0 || !strings.Contains(out, "f800de73-2bdf-4c44-8b65-7b2f2bbad456") {
+		t.Fatalf("exit %d: %s %s", code, out, stderr)
+	}
+	if strings.Contains(out, "s3cret") || strings.Contains(out, "syt_5d1c0e2a9b") {
+		t.Errorf("secrets shown without --reveal: %s", out)
+	}
+}
+
+// A token from SYSTEMPROMPT_API_TOKEN that is not a JWT is reported as such,
+// with advice that fits: logging in cannot override the variable.
+func TestBadEnvironmentToken(t *testing.T) {
+	te := newTestEnv(t, true)
+	te.env["SYSTEMPROMPT_API_TOKEN"] = "bogus"
+	code, _, stderr := te.run("plans")
+	if code != ExitLoginNeeded || !strings.Contains(stderr, "SYSTEMPROMPT_API_TOKEN") || !strings.Contains(stderr, "unset it") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
