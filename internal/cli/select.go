@@ -191,19 +191,48 @@ func resolveTarget(f *Factory, flag string) (*target, error) {
 	return t, nil
 }
 
+// confirmedTarget resolves the tenant like resolveTarget, then asks the
+// question (a format whose one %s is the tenant's label) unless yes is set.
+func confirmedTarget(f *Factory, flag string, yes bool, question string) (*target, error) {
+	t, err := resolveTarget(f, flag)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.confirm(yes, fmt.Sprintf(question, t.label())); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// tenantInfo returns the tenant with the id among tenants, or nil.
+func tenantInfo(tenants []api.TenantInfo, id string) *api.TenantInfo {
+	for i := len(tenants) - 1; i >= 0; i-- {
+		if tenants[i].ID == id {
+			return &tenants[i]
+		}
+	}
+	return nil
+}
+
+// meTenant returns the target's entry of the API's /auth/me, or nil when
+// the account does not list it or the API cannot be asked.
+func meTenant(ctx context.Context, t *target) *api.TenantInfo {
+	me, err := t.client.Me(ctx)
+	if err != nil {
+		return nil
+	}
+	return tenantInfo(me.Tenants, t.id)
+}
+
 // updateStored changes the tenant's entry of tenants.json under the lock,
 // so that the file stays true after the API changed the tenant. A tenant
 // the file does not know is added from the API's /auth/me first.
 func updateStored(ctx context.Context, f *Factory, t *target, change func(*store.StoredTenant)) error {
 	var fromAPI *store.StoredTenant
 	if s, err := store.LoadTenants(t.files.Tenants); err != nil || s.Find(t.id) == nil {
-		if me, err := t.client.Me(ctx); err == nil {
-			for _, info := range me.Tenants {
-				if info.ID == t.id {
-					st := store.TenantFromInfo(info)
-					fromAPI = &st
-				}
-			}
+		if info := meTenant(ctx, t); info != nil {
+			st := store.TenantFromInfo(*info)
+			fromAPI = &st
 		}
 	}
 	aside, err := store.UpdateTenants(t.files.Tenants, func(s *store.TenantStore) error {

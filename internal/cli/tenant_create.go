@@ -124,12 +124,7 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
 	if err != nil {
 		return err
 	}
-	var info *api.TenantInfo
-	for i := range me.Tenants {
-		if me.Tenants[i].ID == res.TenantID {
-			info = &me.Tenants[i]
-		}
-	}
+	info := tenantInfo(me.Tenants, res.TenantID)
 	if info == nil {
 		return spcloud.E(spcloud.ErrTenantNotFound, "the new tenant "+res.TenantID+" is not in your account yet", nil)
 	}

@@ -90,11 +90,8 @@ confirmation on a terminal; without one, pass --yes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t, err := resolveTarget(f, o.tenant)
+			t, err := confirmedTarget(f, o.tenant, o.yes, "Restart tenant %s? Its app is unavailable while the machine restarts.")
 			if err != nil {
-				return err
-			}
-			if err := f.confirm(o.yes, fmt.Sprintf("Restart tenant %s? Its app is unavailable while the machine restarts.", t.label())); err != nil {
 				return err
 			}
 			res, err := t.client.RestartTenant(ctx, t.id)
@@ -127,11 +124,8 @@ Asks for confirmation on a terminal; without one, pass --yes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t, err := resolveTarget(f, o.tenant)
+			t, err := confirmedTarget(f, o.tenant, o.yes, "Retry provisioning tenant %s?")
 			if err != nil {
-				return err
-			}
-			if err := f.confirm(o.yes, fmt.Sprintf("Retry provisioning tenant %s?", t.label())); err != nil {
 				return err
 			}
 			res, err := t.client.RetryProvision(ctx, t.id)
@@ -186,14 +180,7 @@ func refreshStored(ctx context.Context, f *Factory, t *target, st *api.TenantSta
 			secrets = s
 		}
 	}
-	var info *api.TenantInfo
-	if me, err := t.client.Me(ctx); err == nil {
-		for i := range me.Tenants {
-			if me.Tenants[i].ID == t.id {
-				info = &me.Tenants[i]
-			}
-		}
-	}
+	info := meTenant(ctx, t)
 	return updateStored(ctx, f, t, func(s *store.StoredTenant) {
 		if info != nil {
 			fresh := store.TenantFromInfo(*info)
@@ -255,11 +242,8 @@ hidden; --reveal prints it in full.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t, err := resolveTarget(f, o.tenant)
+			t, err := confirmedTarget(f, o.tenant, o.yes, "Rotate the database password of tenant %s? Connections using the old password stop working.")
 			if err != nil {
-				return err
-			}
-			if err := f.confirm(o.yes, fmt.Sprintf("Rotate the database password of tenant %s? Connections using the old password stop working.", t.label())); err != nil {
 				return err
 			}
 			res, err := t.client.RotateCredentials(ctx, t.id)
@@ -268,14 +252,7 @@ hidden; --reveal prints it in full.`,
 			}
 			// Learn the internal URL and the access flag, so that each URL
 			// lands in its own field.
-			var info *api.TenantInfo
-			if me, err := t.client.Me(ctx); err == nil {
-				for i := range me.Tenants {
-					if me.Tenants[i].ID == t.id {
-						info = &me.Tenants[i]
-					}
-				}
-			}
+			info := meTenant(ctx, t)
 			if err := updateStored(ctx, f, t, func(s *store.StoredTenant) {
 				if info != nil {
 					s.ExternalDBAccess = info.ExternalDBAccess
@@ -325,11 +302,8 @@ The new token is saved to tenants.json (sync_token) and not printed unless
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t, err := resolveTarget(f, o.tenant)
+			t, err := confirmedTarget(f, o.tenant, o.yes, "Rotate the sync token of tenant %s? Anything using the old token must be given the new one.")
 			if err != nil {
-				return err
-			}
-			if err := f.confirm(o.yes, fmt.Sprintf("Rotate the sync token of tenant %s? Anything using the old token must be given the new one.", t.label())); err != nil {
 				return err
 			}
 			res, err := t.client.RotateSyncToken(ctx, t.id)
@@ -371,31 +345,35 @@ confirmation on a terminal; without one, pass --yes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t, err := resolveTarget(f, o.tenant)
+			t, err := confirmedTarget(f, o.tenant, o.yes, "Cancel the subscription of tenant %s? The tenant, its machine and its database are removed.")
 			if err != nil {
-				return err
-			}
-			if err := f.confirm(o.yes, fmt.Sprintf("Cancel the subscription of tenant %s? The tenant, its machine and its database are removed.", t.label())); err != nil {
 				return err
 			}
 			if err := t.client.CancelSubscription(ctx, t.id); err != nil {
 				return fmt.Errorf("cancel the subscription of tenant %s: %w", t.id, err)
 			}
 			fmt.Fprintf(f.IO.Err, "Cancelled the subscription of tenant %s.\n", t.label())
-			if err := forgetTenant(f, t); err != nil {
-				return err
-			}
-			if o.asJSON {
-				return printJSON(f, opResult{TenantID: t.id, Status: api.SubscriptionCanceled})
-			}
-			fmt.Fprintln(f.IO.Out, t.id)
-			return nil
+			return forgetRemoved(f, t, o, api.SubscriptionCanceled)
 		},
 	}
 	o.addTenant(cmd)
 	o.addYes(cmd)
 	o.addJSON(cmd)
 	return cmd
+}
+
+// forgetRemoved finishes cancel and delete once the API removed the
+// tenant: it takes the tenant out of tenants.json and prints its id, or with
+// --json the id and status.
+func forgetRemoved(f *Factory, t *target, o *opOptions, status string) error {
+	if err := forgetTenant(f, t); err != nil {
+		return err
+	}
+	if o.asJSON {
+		return printJSON(f, opResult{TenantID: t.id, Status: status})
+	}
+	fmt.Fprintln(f.IO.Out, t.id)
+	return nil
 }
 
 func newTenantDeleteCmd(f *Factory) *cobra.Command {
@@ -411,25 +389,15 @@ so it asks for confirmation on a terminal; without one, pass --yes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t, err := resolveTarget(f, o.tenant)
+			t, err := confirmedTarget(f, o.tenant, o.yes, "Delete tenant %s? Its machine, database and secrets are destroyed; this cannot be undone.")
 			if err != nil {
-				return err
-			}
-			if err := f.confirm(o.yes, fmt.Sprintf("Delete tenant %s? Its machine, database and secrets are destroyed; this cannot be undone.", t.label())); err != nil {
 				return err
 			}
 			if err := t.client.DeleteTenant(ctx, t.id); err != nil {
 				return fmt.Errorf("delete tenant %s: %w", t.id, err)
 			}
 			fmt.Fprintf(f.IO.Err, "Deleted tenant %s.\n", t.label())
-			if err := forgetTenant(f, t); err != nil {
-				return err
-			}
-			if o.asJSON {
-				return printJSON(f, opResult{TenantID: t.id, Status: "deleted"})
-			}
-			fmt.Fprintln(f.IO.Out, t.id)
-			return nil
+			return forgetRemoved(f, t, o, "deleted")
 		},
 	}
 	o.addTenant(cmd)
