@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -67,9 +68,38 @@ func noDomain(err error, tenantID string) error {
 	return err
 }
 
+// domainOptions are the flags of set and show, which share one flow:
+// resolve the tenant, get its domain from the API, print it.
+type domainOptions struct {
+	tenant string
+	asJSON bool
+}
+
+func (o *domainOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.tenant, "tenant", "", tenantFlagUsage)
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print the API's CustomDomainResponse as JSON")
+}
+
+// run resolves the tenant, gets its domain from get and prints it: as the
+// API's JSON with --json, else with the DNS record to create.
+func (o *domainOptions) run(ctx context.Context, f *Factory, get func(context.Context, *target) (*api.CustomDomainResponse, error)) error {
+	t, err := resolveTarget(f, o.tenant)
+	if err != nil {
+		return err
+	}
+	d, err := get(ctx, t)
+	if err != nil {
+		return err
+	}
+	if o.asJSON {
+		return printJSON(f, d)
+	}
+	printDomain(f, d)
+	return nil
+}
+
 func newDomainSetCmd(f *Factory) *cobra.Command {
-	var tenant string
-	var asJSON bool
+	o := &domainOptions{}
 	cmd := &cobra.Command{
 		Use:   "set DOMAIN",
 		Short: "Point a domain of yours at a tenant",
@@ -83,30 +113,22 @@ it had, and print the DNS record to create at your DNS provider.`,
 			if strings.Contains(domain, "://") || strings.Contains(domain, "/") {
 				return usageError("give a domain name like app.example.com, not a URL (%q)", domain)
 			}
-			t, err := resolveTarget(f, tenant)
-			if err != nil {
-				return err
-			}
-			d, err := t.client.SetCustomDomain(cmd.Context(), t.id, domain)
-			if err != nil {
-				return fmt.Errorf("set the custom domain of tenant %s: %w", t.id, err)
-			}
-			fmt.Fprintf(f.IO.Err, "Custom domain %s set for tenant %s.\n", d.Domain, t.label())
-			if asJSON {
-				return printJSON(f, d)
-			}
-			printDomain(f, d)
-			return nil
+			return o.run(cmd.Context(), f, func(ctx context.Context, t *target) (*api.CustomDomainResponse, error) {
+				d, err := t.client.SetCustomDomain(ctx, t.id, domain)
+				if err != nil {
+					return nil, fmt.Errorf("set the custom domain of tenant %s: %w", t.id, err)
+				}
+				fmt.Fprintf(f.IO.Err, "Custom domain %s set for tenant %s.\n", d.Domain, t.label())
+				return d, nil
+			})
 		},
 	}
-	cmd.Flags().StringVar(&tenant, "tenant", "", tenantFlagUsage)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's CustomDomainResponse as JSON")
+	o.addFlags(cmd)
 	return cmd
 }
 
 func newDomainShowCmd(f *Factory) *cobra.Command {
-	var tenant string
-	var asJSON bool
+	o := &domainOptions{}
 	cmd := &cobra.Command{
 		Use:   "show",
 		Short: "Show a tenant's custom domain and its DNS record",
@@ -115,23 +137,16 @@ func newDomainShowCmd(f *Factory) *cobra.Command {
   spcloud domain show --tenant f800de73-2bdf-4c44-8b65-7b2f2bbad456 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := resolveTarget(f, tenant)
-			if err != nil {
-				return err
-			}
-			d, err := t.client.CustomDomain(cmd.Context(), t.id)
-			if err != nil {
-				return noDomain(fmt.Errorf("read the custom domain of tenant %s: %w", t.id, err), t.id)
-			}
-			if asJSON {
-				return printJSON(f, d)
-			}
-			printDomain(f, d)
-			return nil
+			return o.run(cmd.Context(), f, func(ctx context.Context, t *target) (*api.CustomDomainResponse, error) {
+				d, err := t.client.CustomDomain(ctx, t.id)
+				if err != nil {
+					return nil, noDomain(fmt.Errorf("read the custom domain of tenant %s: %w", t.id, err), t.id)
+				}
+				return d, nil
+			})
 		},
 	}
-	cmd.Flags().StringVar(&tenant, "tenant", "", tenantFlagUsage)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's CustomDomainResponse as JSON")
+	o.addFlags(cmd)
 	return cmd
 }
 
@@ -148,11 +163,8 @@ without one, pass --yes.`,
   spcloud domain delete --tenant f800de73-2bdf-4c44-8b65-7b2f2bbad456 --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := resolveTarget(f, tenant)
+			t, err := confirmedTarget(f, tenant, yes, "Remove the custom domain of tenant %s? The app stops answering on it.")
 			if err != nil {
-				return err
-			}
-			if err := f.confirm(yes, fmt.Sprintf("Remove the custom domain of tenant %s? The app stops answering on it.", t.label())); err != nil {
 				return err
 			}
 			if err := t.client.DeleteCustomDomain(cmd.Context(), t.id); err != nil {
