@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spcloud/spcloud/api"
+	"github.com/spcloud/spcloud/internal/testkit"
 )
 
 // chromium finds a headless-capable Chromium, or skips the test.
@@ -61,7 +62,7 @@ func TestWaitingPageInChromium(t *testing.T) {
 		}()
 		return nil
 	}
-	res, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t), Open: open})
+	res, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t), Open: open})
 	if err != nil {
 		t.Fatal(err)
 	}

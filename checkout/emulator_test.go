@@ -3,15 +3,9 @@ package checkout_test
 import (
 	"context"
 	"errors"
-	"html"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"reflect"
-	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,19 +13,9 @@ import (
 	"github.com/spcloud/spcloud/api"
 	"github.com/spcloud/spcloud/checkout"
 	"github.com/spcloud/spcloud/emulator"
+	"github.com/spcloud/spcloud/internal/testkit"
 	"github.com/spcloud/spcloud/login"
 )
-
-func startEmulator(t *testing.T, opts emulator.Options) *httptest.Server {
-	t.Helper()
-	emu := emulator.New(opts)
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		emu.Close() // first: it ends open streams
-		srv.Close()
-	})
-	return srv
-}
 
 func ctxFor(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -39,60 +23,10 @@ func ctxFor(t *testing.T) context.Context {
 	return ctx
 }
 
-// browse opens the URL and follows redirects.
-func browse(ctx context.Context, u string) (*http.Response, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp, string(b), err
-}
-
+// open is a browser that opens the URL and follows redirects.
 func open(ctx context.Context, u string) error {
-	_, _, err := browse(ctx, u)
+	_, _, err := testkit.Follow(ctx, u)
 	return err
-}
-
-var (
-	formRE   = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
-	hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
-)
-
-// clicker opens the page and presses the button with the given value.
-func clicker(t *testing.T, button string) func(context.Context, string) error {
-	return func(ctx context.Context, u string) error {
-		resp, body, err := browse(ctx, u)
-		if err != nil {
-			return err
-		}
-		m := formRE.FindStringSubmatch(body)
-		if m == nil || !strings.Contains(body, `id="`+button+`"`) {
-			t.Errorf("no form with button %q on %s:\n%.500s", button, resp.Request.URL, body)
-			return nil
-		}
-		action, err := resp.Request.URL.Parse(html.UnescapeString(m[1]))
-		if err != nil {
-			return err
-		}
-		form := url.Values{"action": {button}}
-		for _, h := range hiddenRE.FindAllStringSubmatch(body, -1) {
-			form.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, action.String(), strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		r.Body.Close()
-		return nil
-	}
 }
 
 // canonical is the order a healthy provisioning emits its events in.
@@ -164,7 +98,7 @@ func checkOrder(t *testing.T, types []string) {
 }
 
 func TestEmulatorCheckout(t *testing.T) {
-	srv := startEmulator(t, emulator.Options{AutoApprove: true, StepDelay: 5 * time.Millisecond})
+	srv := testkit.Serve(t, emulator.New(emulator.Options{AutoApprove: true, StepDelay: 5 * time.Millisecond}))
 	res, types, client := buy(t, srv, checkout.Options{Region: "fra"})
 	if !res.NeedsDeploy || res.TenantID == "" || res.TransactionID == "" || res.FlyAppName == "" {
 		t.Errorf("Result %+v", res)
@@ -192,9 +126,9 @@ func TestEmulatorCheckout(t *testing.T) {
 }
 
 func TestEmulatorCheckoutSurvivesDroppedStreams(t *testing.T) {
-	calm := startEmulator(t, emulator.Options{AutoApprove: true, StepDelay: 5 * time.Millisecond})
+	calm := testkit.Serve(t, emulator.New(emulator.Options{AutoApprove: true, StepDelay: 5 * time.Millisecond}))
 	_, want, _ := buy(t, calm, checkout.Options{})
-	rough := startEmulator(t, emulator.Options{AutoApprove: true, StepDelay: 5 * time.Millisecond, DropStreamEvery: 2})
+	rough := testkit.Serve(t, emulator.New(emulator.Options{AutoApprove: true, StepDelay: 5 * time.Millisecond, DropStreamEvery: 2}))
 	res, got, _ := buy(t, rough, checkout.Options{Follow: api.FollowOptions{Backoff: time.Millisecond}})
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("with drops the events were\n%v\nwithout\n%v", got, want)
@@ -205,9 +139,9 @@ func TestEmulatorCheckoutSurvivesDroppedStreams(t *testing.T) {
 }
 
 func TestEmulatorCheckoutClickingThePaymentPage(t *testing.T) {
-	srv := startEmulator(t, emulator.Options{StepDelay: 5 * time.Millisecond})
+	srv := testkit.Serve(t, emulator.New(emulator.Options{StepDelay: 5 * time.Millisecond}))
 	ctx := ctxFor(t)
-	token, err := login.Run(ctx, login.Options{Client: api.New(srv.URL, ""), Open: clicker(t, "approve")})
+	token, err := login.Run(ctx, login.Options{Client: api.New(srv.URL, ""), Open: testkit.Clicker(t, "approve")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,13 +150,13 @@ func TestEmulatorCheckoutClickingThePaymentPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = checkout.Run(ctx, checkout.Options{Client: client, PriceID: plans[0].PaddlePriceID, Open: clicker(t, "cancel")})
+	_, err = checkout.Run(ctx, checkout.Options{Client: client, PriceID: plans[0].PaddlePriceID, Open: testkit.Clicker(t, "cancel")})
 	var ce *checkout.CheckoutError
 	if !errors.As(err, &ce) {
 		t.Fatalf("cancel: %v", err)
 	}
 	rec := &recorder{}
-	res, err := checkout.Run(ctx, checkout.Options{Client: client, PriceID: plans[0].PaddlePriceID, Open: clicker(t, "pay"), OnEvent: rec.add})
+	res, err := checkout.Run(ctx, checkout.Options{Client: client, PriceID: plans[0].PaddlePriceID, Open: testkit.Clicker(t, "pay"), OnEvent: rec.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +167,7 @@ func TestEmulatorCheckoutClickingThePaymentPage(t *testing.T) {
 }
 
 func TestEmulatorProvisioningFailure(t *testing.T) {
-	srv := startEmulator(t, emulator.Options{AutoApprove: true, StepDelay: 5 * time.Millisecond, FailProvisioning: "Region fra has no capacity"})
+	srv := testkit.Serve(t, emulator.New(emulator.Options{AutoApprove: true, StepDelay: 5 * time.Millisecond, FailProvisioning: "Region fra has no capacity"}))
 	ctx := ctxFor(t)
 	token, err := login.Run(ctx, login.Options{Client: api.New(srv.URL, ""), Open: open})
 	if err != nil {

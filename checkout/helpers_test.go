@@ -1,35 +1,19 @@
 package checkout
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/spcloud/spcloud/api"
+	"github.com/spcloud/spcloud/internal/testkit"
 )
-
-// fixtures is the folder of the contract's golden files.
-var fixtures = filepath.Join("..", "..", "shared", "spec", "fixtures", "api")
-
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 const (
 	fixtureTenant  = "f800de73-2bdf-4c44-8b65-7b2f2bbad456"
@@ -77,7 +61,7 @@ func newFakeCloud(t *testing.T, callback string) *fakeCloud {
 			return
 		}
 		var body map[string]any
-		json.Unmarshal(fixture(t, "checkout_response.json"), &body)
+		json.Unmarshal(testkit.Fixture(t, "checkout_response.json"), &body)
 		body["checkout_url"] = f.URL + "/pay/" + fixtureTxn
 		if f.checkoutURL != "" {
 			body["checkout_url"] = f.checkoutURL
@@ -123,7 +107,7 @@ func newFakeCloud(t *testing.T, callback string) *fakeCloud {
 			io.WriteString(w, `{"data":{"status":"failed","message":"Machine did not start"}}`)
 			return
 		}
-		w.Write(fixture(t, name))
+		w.Write(testkit.Fixture(t, name))
 	})
 	f.Server = httptest.NewServer(mux)
 	t.Cleanup(f.Close)
@@ -144,7 +128,7 @@ func (f *fakeCloud) calls() (stream, status int) {
 
 // sseFile serves a golden event stream and closes it.
 func sseFile(t *testing.T, name string) http.HandlerFunc {
-	body := fixture(t, name)
+	body := testkit.Fixture(t, name)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Accept") != "text/event-stream" {
 			t.Errorf("stream requested with Accept %q", r.Header.Get("Accept"))
@@ -182,105 +166,6 @@ func checkoutEvent(id int, eventType, extra string) string {
 	return "id: " + strconv.Itoa(id) + "\nevent: provisioning\ndata: {\"checkout_session_id\":\"" + fixtureSession +
 		"\",\"tenant_id\":\"" + fixtureTenant + "\",\"tenant_name\":\"acme-prod\",\"event_type\":\"" + eventType +
 		"\",\"status\":\"in_progress\"" + extra + "}\n\n"
-}
-
-// page is what the fake browser ended on.
-type page struct {
-	status int
-	body   string
-	url    string
-}
-
-// visit is the fake browser: a GET that follows redirects.
-func visit(ctx context.Context, rawURL string) (page, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return page{}, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return page{}, err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return page{resp.StatusCode, string(b), resp.Request.URL.String()}, nil
-}
-
-// browserRecorder is an Options.Open that visits the URL and keeps the pages.
-type browserRecorder struct {
-	mu    sync.Mutex
-	pages []page
-}
-
-func (b *browserRecorder) open(ctx context.Context, u string) error {
-	p, err := visit(ctx, u)
-	if err != nil {
-		return err
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.pages = append(b.pages, p)
-	return nil
-}
-
-func (b *browserRecorder) last(t *testing.T) page {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.pages) == 0 {
-		t.Fatal("the browser saw no page")
-	}
-	return b.pages[len(b.pages)-1]
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func portOf(t *testing.T, rawURL string) int {
-	t.Helper()
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := strconv.Atoi(u.Port())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func assertFreed(t *testing.T, port int) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-	if err != nil {
-		t.Fatalf("callback port %d not freed: %v", port, err)
-	}
-	ln.Close()
 }
 
 func withTimeout(t *testing.T) context.Context {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spcloud/spcloud/api"
 	"github.com/spcloud/spcloud/internal/loopback"
+	"github.com/spcloud/spcloud/internal/testkit"
 )
 
 const pending = "status=pending&checkout_session_id=" + fixtureSession + "&transaction_id=" + fixtureTxn
@@ -31,12 +32,12 @@ func checkoutTypes(evs []api.CheckoutEvent) string {
 
 func TestRunPendingInfrastructureReady(t *testing.T) {
 	f := newFakeCloud(t, pending)
-	b := &browserRecorder{}
+	b := &testkit.Browser{}
 	var got events[api.CheckoutEvent]
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	res, err := Run(withTimeout(t), Options{
-		Client: api.New(f.URL, "tok"), PriceID: "pri_starter", Port: freePort(t),
-		Stderr: &stderr, Open: b.open, OnEvent: got.add,
+		Client: api.New(f.URL, "tok"), PriceID: "pri_starter", Port: testkit.FreePort(t),
+		Stderr: &stderr, Open: b.Open, OnEvent: got.add,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -52,14 +53,14 @@ func TestRunPendingInfrastructureReady(t *testing.T) {
 	if req.PriceID != "pri_starter" || req.Region != "iad" || !redirectRE.MatchString(req.RedirectURI) {
 		t.Errorf("checkout request %+v", req)
 	}
-	p := b.last(t)
-	if p.status != 200 || !strings.Contains(p.body, `<body class="waiting">`) || !strings.Contains(p.body, `var url = "/progress"`) {
-		t.Errorf("waiting page %d:\n%.500s", p.status, p.body)
+	p := b.Last(t)
+	if p.Status != 200 || !strings.Contains(p.Body, `<body class="waiting">`) || !strings.Contains(p.Body, `var url = "/progress"`) {
+		t.Errorf("waiting page %d:\n%.500s", p.Status, p.Body)
 	}
 	if !strings.Contains(stderr.String(), "Opening "+f.URL+"/pay/"+fixtureTxn+" in your browser.") {
 		t.Errorf("stderr = %q", stderr.String())
 	}
-	assertFreed(t, portOf(t, req.RedirectURI))
+	testkit.AssertFreed(t, testkit.PortOf(t, req.RedirectURI))
 }
 
 func TestRunPendingVariants(t *testing.T) {
@@ -90,7 +91,7 @@ func TestRunPendingVariants(t *testing.T) {
 			f.checkoutEvents = sseText(tt.stream)
 			var got events[api.CheckoutEvent]
 			res, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Region: "fra",
-				Port: freePort(t), Open: (&browserRecorder{}).open, OnEvent: got.add})
+				Port: testkit.FreePort(t), Open: (&testkit.Browser{}).Open, OnEvent: got.add})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +116,7 @@ func TestRunProvisioningFailed(t *testing.T) {
 	for _, tt := range tests {
 		f := newFakeCloud(t, pending)
 		f.checkoutEvents = sseText(checkoutEvent(1, "subscription_created", "") + checkoutEvent(2, "provisioning_failed", tt.extra))
-		_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t), Open: (&browserRecorder{}).open})
+		_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t), Open: (&testkit.Browser{}).Open})
 		var pe *ProvisioningError
 		if !errors.As(err, &pe) || pe.Message != tt.want || pe.TenantID != fixtureTenant {
 			t.Errorf("err = %v, want ProvisioningError %q", err, tt.want)
@@ -141,18 +142,18 @@ func TestRunCompleted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeCloud(t, tt.callback)
-			b := &browserRecorder{}
-			res, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t),
-				Open: b.open, SuccessMessage: tt.message})
+			b := &testkit.Browser{}
+			res, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t),
+				Open: b.Open, SuccessMessage: tt.message})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(res, tt.want) {
 				t.Errorf("Result = %+v, want %+v", res, tt.want)
 			}
-			p := b.last(t)
-			if !strings.Contains(p.body, tt.page) || strings.Contains(p.body, "<b>x") {
-				t.Errorf("page lacks %q or injects HTML:\n%.800s", tt.page, p.body)
+			p := b.Last(t)
+			if !strings.Contains(p.Body, tt.page) || strings.Contains(p.Body, "<b>x") {
+				t.Errorf("page lacks %q or injects HTML:\n%.800s", tt.page, p.Body)
 			}
 			if stream, _ := f.calls(); stream != 0 {
 				t.Errorf("a completed checkout followed the stream")
@@ -174,17 +175,17 @@ func TestRunCallbackFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeCloud(t, tt.callback)
-			b := &browserRecorder{}
-			_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t), Open: b.open})
+			b := &testkit.Browser{}
+			_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t), Open: b.Open})
 			var ce *CheckoutError
 			if !errors.As(err, &ce) || ce.Reason != tt.reason || ce.Status != tt.status {
 				t.Fatalf("err = %#v, want reason %q status %q", err, tt.reason, tt.status)
 			}
-			p := b.last(t)
-			if !strings.Contains(p.body, "Checkout failed") || strings.Contains(p.body, "<script>alert") {
-				t.Errorf("error page:\n%.800s", p.body)
+			p := b.Last(t)
+			if !strings.Contains(p.Body, "Checkout failed") || strings.Contains(p.Body, "<script>alert") {
+				t.Errorf("error page:\n%.800s", p.Body)
 			}
-			assertFreed(t, portOf(t, f.checkoutRequest().RedirectURI))
+			testkit.AssertFreed(t, testkit.PortOf(t, f.checkoutRequest().RedirectURI))
 		})
 	}
 }
@@ -206,11 +207,11 @@ func TestRunStreamFallback(t *testing.T) {
 		unavailable(w, r)
 	}
 	f.statuses = []string{"tenant_status_provisioning.json", "tenant_status_ready.json"}
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	var statuses events[api.TenantStatus]
 	res, err := Run(withTimeout(t), Options{
-		Client: api.New(f.URL, "tok", api.WithRetry(api.NoRetry)), PriceID: "p", Port: freePort(t),
-		Open: (&browserRecorder{}).open, Follow: fastFollow, PollInterval: 10 * time.Millisecond,
+		Client: api.New(f.URL, "tok", api.WithRetry(api.NoRetry)), PriceID: "p", Port: testkit.FreePort(t),
+		Open: (&testkit.Browser{}).Open, Follow: fastFollow, PollInterval: 10 * time.Millisecond,
 		Stderr: &stderr, OnStatus: statuses.add,
 	})
 	if err != nil {
@@ -227,8 +228,8 @@ func TestRunStreamFallback(t *testing.T) {
 	// Without a tenant id there is nothing to poll.
 	f2 := newFakeCloud(t, pending)
 	f2.checkoutEvents = unavailable
-	_, err = Run(withTimeout(t), Options{Client: api.New(f2.URL, "tok", api.WithRetry(api.NoRetry)), PriceID: "p", Port: freePort(t),
-		Open: (&browserRecorder{}).open, Follow: fastFollow})
+	_, err = Run(withTimeout(t), Options{Client: api.New(f2.URL, "tok", api.WithRetry(api.NoRetry)), PriceID: "p", Port: testkit.FreePort(t),
+		Open: (&testkit.Browser{}).Open, Follow: fastFollow})
 	if !errors.Is(err, api.ErrStreamUnavailable) || !strings.Contains(err.Error(), "tenant is not known yet") {
 		t.Errorf("err = %v", err)
 	}
@@ -251,11 +252,11 @@ func TestRunServesStatusAndProgress(t *testing.T) {
 	var checks sync.WaitGroup
 	checks.Add(1)
 	browse := func(ctx context.Context, u string) error {
-		p, err := visit(ctx, u)
+		p, err := testkit.Visit(ctx, u)
 		if err != nil {
 			return err
 		}
-		base := "http://" + mustParse(t, p.url).Host
+		base := "http://" + mustParse(t, p.URL).Host
 		go func() {
 			defer checks.Done()
 			// As the waiting page does, poll /progress.
@@ -296,7 +297,7 @@ func TestRunServesStatusAndProgress(t *testing.T) {
 		}()
 		return nil
 	}
-	res, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t), Open: browse})
+	res, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t), Open: browse})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,46 +318,46 @@ func mustParse(t *testing.T, s string) *url.URL {
 func TestRunTimeoutsAndCancel(t *testing.T) {
 	t.Run("browser never returns", func(t *testing.T) {
 		f := newFakeCloud(t, pending)
-		_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t),
+		_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t),
 			Timeout: 150 * time.Millisecond, Open: func(context.Context, string) error { return nil }})
 		if !errors.Is(err, loopback.ErrTimeout) || !strings.Contains(err.Error(), "no answer from the browser within 150ms") {
 			t.Fatalf("err = %v", err)
 		}
-		assertFreed(t, portOf(t, f.checkoutRequest().RedirectURI))
+		testkit.AssertFreed(t, testkit.PortOf(t, f.checkoutRequest().RedirectURI))
 	})
 	t.Run("provisioning too slow", func(t *testing.T) {
 		f := newFakeCloud(t, pending)
 		f.checkoutEvents = hang
-		_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t),
-			WaitTimeout: 200 * time.Millisecond, Open: (&browserRecorder{}).open})
+		_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t),
+			WaitTimeout: 200 * time.Millisecond, Open: (&testkit.Browser{}).Open})
 		if !errors.Is(err, ErrWaitTimeout) {
 			t.Fatalf("err = %v", err)
 		}
-		assertFreed(t, portOf(t, f.checkoutRequest().RedirectURI))
+		testkit.AssertFreed(t, testkit.PortOf(t, f.checkoutRequest().RedirectURI))
 	})
 	t.Run("cancelled while following", func(t *testing.T) {
 		f := newFakeCloud(t, pending)
 		f.checkoutEvents = hang
 		ctx, cancel := context.WithCancel(withTimeout(t))
-		_, err := Run(ctx, Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t),
+		_, err := Run(ctx, Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t),
 			Open: func(ctx context.Context, u string) error {
 				time.AfterFunc(100*time.Millisecond, cancel)
-				return (&browserRecorder{}).open(ctx, u)
+				return (&testkit.Browser{}).Open(ctx, u)
 			}})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v", err)
 		}
-		assertFreed(t, portOf(t, f.checkoutRequest().RedirectURI))
+		testkit.AssertFreed(t, testkit.PortOf(t, f.checkoutRequest().RedirectURI))
 	})
 	t.Run("cancelled while waiting for the browser", func(t *testing.T) {
 		f := newFakeCloud(t, pending)
 		ctx, cancel := context.WithCancel(withTimeout(t))
-		_, err := Run(ctx, Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t),
+		_, err := Run(ctx, Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t),
 			Open: func(context.Context, string) error { time.AfterFunc(50*time.Millisecond, cancel); return nil }})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v", err)
 		}
-		assertFreed(t, portOf(t, f.checkoutRequest().RedirectURI))
+		testkit.AssertFreed(t, testkit.PortOf(t, f.checkoutRequest().RedirectURI))
 	})
 }
 
@@ -364,14 +365,14 @@ func TestRunCheckoutRefused(t *testing.T) {
 	f := newFakeCloud(t, pending)
 	f.checkoutFails = http.StatusConflict
 	opened := false
-	_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t),
+	_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t),
 		Open: func(context.Context, string) error { opened = true; return nil }})
 	if err == nil || !strings.Contains(err.Error(), "plan_limit_reached") || opened {
 		t.Fatalf("err = %v, opened %v", err, opened)
 	}
 	f.checkoutFails = 0
 	f.checkoutURL = "javascript:alert(1)"
-	_, err = Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: freePort(t),
+	_, err = Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.FreePort(t),
 		Open: func(context.Context, string) error { opened = true; return nil }})
 	if err == nil || opened {
 		t.Fatalf("non-web checkout URL: err = %v, opened %v", err, opened)
@@ -380,8 +381,8 @@ func TestRunCheckoutRefused(t *testing.T) {
 
 func TestRunPinnedPortTaken(t *testing.T) {
 	f := newFakeCloud(t, pending)
-	_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: portOf(t, f.URL), PinPort: true,
-		Open: (&browserRecorder{}).open})
+	_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, "tok"), PriceID: "p", Port: testkit.PortOf(t, f.URL), PinPort: true,
+		Open: (&testkit.Browser{}).Open})
 	if !errors.Is(err, loopback.ErrPortInUse) {
 		t.Fatalf("err = %v", err)
 	}

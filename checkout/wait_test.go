@@ -11,6 +11,7 @@ import (
 
 	"github.com/spcloud/spcloud"
 	"github.com/spcloud/spcloud/api"
+	"github.com/spcloud/spcloud/internal/testkit"
 )
 
 // events collects delivered events safely.
@@ -84,7 +85,7 @@ func TestWaitForTenantFailed(t *testing.T) {
 
 func TestWaitForTenantReconnectsWithoutDuplicates(t *testing.T) {
 	f := newFakeCloud(t, "")
-	golden := string(fixture(t, "tenant_events_ready.sse"))
+	golden := string(testkit.Fixture(t, "tenant_events_ready.sse"))
 	first := golden[:strings.Index(golden, "id: 3")] // events 1 and 2, then a drop
 	var mu sync.Mutex
 	conn := 0

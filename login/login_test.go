@@ -13,6 +13,7 @@ import (
 	"github.com/spcloud/spcloud"
 	"github.com/spcloud/spcloud/api"
 	"github.com/spcloud/spcloud/internal/loopback"
+	"github.com/spcloud/spcloud/internal/testkit"
 )
 
 const jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1MSIsImV4cCI6NDEwMjQ0NDgwMH0.c2lnbmF0dXJl"
@@ -21,11 +22,11 @@ var redirectRE = regexp.MustCompile(`^http://127\.0\.0\.1:[0-9]+/callback/[A-Za-
 
 func TestRunSuccess(t *testing.T) {
 	f := newFakeAPI(t, "access_token="+jwt)
-	b := &browserRecorder{}
-	var stderr syncBuffer
+	b := &testkit.Browser{}
+	var stderr testkit.SyncBuffer
 	token, err := Run(withTimeout(t), Options{
 		Client: api.New(f.URL, "stale-token"), Provider: spcloud.Google,
-		Port: freePort(t), Stderr: &stderr, Open: b.open,
+		Port: testkit.FreePort(t), Stderr: &stderr, Open: b.Open,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -40,22 +41,22 @@ func TestRunSuccess(t *testing.T) {
 	if auth != "" {
 		t.Errorf("OAuth start sent Authorization %q", auth)
 	}
-	p := b.last(t)
-	if p.status != 200 || !strings.Contains(p.body, "You are logged in") || !strings.Contains(p.body, "history.replaceState") {
-		t.Errorf("final page %d:\n%.400s", p.status, p.body)
+	p := b.Last(t)
+	if p.Status != 200 || !strings.Contains(p.Body, "You are logged in") || !strings.Contains(p.Body, "history.replaceState") {
+		t.Errorf("final page %d:\n%.400s", p.Status, p.Body)
 	}
 	out := stderr.String()
-	if !strings.Contains(out, "Opening "+b.urls[0]+" in your browser.") || !strings.Contains(out, "Google") {
+	if !strings.Contains(out, "Opening "+b.URLs()[0]+" in your browser.") || !strings.Contains(out, "Google") {
 		t.Errorf("stderr = %q", out)
 	}
-	assertFreed(t, portOf(t, redirect))
+	testkit.AssertFreed(t, testkit.PortOf(t, redirect))
 }
 
 func TestRunDefaultPort(t *testing.T) {
 	// Port 0 tries the reference port and falls back to any free port, so
 	// this works whether or not 8765 is taken on this machine.
 	f := newFakeAPI(t, "access_token="+jwt)
-	token, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Open: (&browserRecorder{}).open})
+	token, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Open: (&testkit.Browser{}).Open})
 	if err != nil || token != jwt {
 		t.Fatalf("Run = %q, %v", token, err)
 	}
@@ -121,8 +122,8 @@ func TestRunCallbackErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeAPI(t, tt.callback)
-			b := &browserRecorder{}
-			token, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: freePort(t), Open: b.open})
+			b := &testkit.Browser{}
+			token, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: testkit.FreePort(t), Open: b.Open})
 			if err == nil || token != "" {
 				t.Fatalf("Run = %q, %v; want an error", token, err)
 			}
@@ -130,17 +131,17 @@ func TestRunCallbackErrors(t *testing.T) {
 				t.Errorf("err %v is not of kind ErrNotAuthenticated", err)
 			}
 			tt.check(t, err)
-			p := b.last(t)
-			if strings.Contains(p.body, "<script>alert") {
+			p := b.Last(t)
+			if strings.Contains(p.Body, "<script>alert") {
 				t.Errorf("hostile value injected into the page")
 			}
 			for _, w := range tt.page {
-				if !strings.Contains(p.body, w) {
-					t.Errorf("page lacks %q:\n%.600s", w, p.body)
+				if !strings.Contains(p.Body, w) {
+					t.Errorf("page lacks %q:\n%.600s", w, p.Body)
 				}
 			}
 			redirect, _ := f.received()
-			assertFreed(t, portOf(t, redirect))
+			testkit.AssertFreed(t, testkit.PortOf(t, redirect))
 		})
 	}
 }
@@ -149,7 +150,7 @@ func TestRunTimeout(t *testing.T) {
 	f := newFakeAPI(t, "access_token="+jwt)
 	start := time.Now()
 	_, err := Run(withTimeout(t), Options{
-		Client: api.New(f.URL, ""), Port: freePort(t), Timeout: 200 * time.Millisecond,
+		Client: api.New(f.URL, ""), Port: testkit.FreePort(t), Timeout: 200 * time.Millisecond,
 		Open: func(context.Context, string) error { return nil }, // the person never comes back
 	})
 	if !errors.Is(err, loopback.ErrTimeout) {
@@ -162,7 +163,7 @@ func TestRunTimeout(t *testing.T) {
 		t.Errorf("timeout took %s", d)
 	}
 	redirect, _ := f.received()
-	assertFreed(t, portOf(t, redirect))
+	testkit.AssertFreed(t, testkit.PortOf(t, redirect))
 }
 
 func TestRunCancelled(t *testing.T) {
@@ -174,7 +175,7 @@ func TestRunCancelled(t *testing.T) {
 	go func() {
 		defer close(done)
 		token, err = Run(ctx, Options{
-			Client: api.New(f.URL, ""), Port: freePort(t),
+			Client: api.New(f.URL, ""), Port: testkit.FreePort(t),
 			Open: func(context.Context, string) error { time.AfterFunc(50*time.Millisecond, cancel); return nil },
 		})
 	}()
@@ -187,14 +188,14 @@ func TestRunCancelled(t *testing.T) {
 		t.Fatalf("Run = %q, %v; want context.Canceled", token, err)
 	}
 	redirect, _ := f.received()
-	assertFreed(t, portOf(t, redirect))
+	testkit.AssertFreed(t, testkit.PortOf(t, redirect))
 }
 
 func TestRunStartFails(t *testing.T) {
 	f := newFakeAPI(t, "")
 	f.startStatus = http.StatusBadRequest
 	opened := false
-	_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: freePort(t),
+	_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: testkit.FreePort(t),
 		Open: func(context.Context, string) error { opened = true; return nil }})
 	var ae *spcloud.APIError
 	if !errors.As(err, &ae) || ae.Status != 400 || !strings.Contains(err.Error(), "start the GitHub login") {
@@ -204,14 +205,14 @@ func TestRunStartFails(t *testing.T) {
 		t.Error("the browser was opened after the start failed")
 	}
 	redirect, _ := f.received()
-	assertFreed(t, portOf(t, redirect))
+	testkit.AssertFreed(t, testkit.PortOf(t, redirect))
 }
 
 func TestRunRefusesNonWebAuthorizeURL(t *testing.T) {
 	f := newFakeAPI(t, "")
 	f.authorize = "file:///etc/passwd"
 	opened := false
-	_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: freePort(t),
+	_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: testkit.FreePort(t),
 		Open: func(context.Context, string) error { opened = true; return nil }})
 	if err == nil || opened {
 		t.Fatalf("Run = %v, opened %v", err, opened)
@@ -221,38 +222,38 @@ func TestRunRefusesNonWebAuthorizeURL(t *testing.T) {
 func TestRunPinnedPortTaken(t *testing.T) {
 	f := newFakeAPI(t, "access_token="+jwt)
 	holder := newFakeAPI(t, "") // any listener holds a port
-	port := portOf(t, holder.URL)
+	port := testkit.PortOf(t, holder.URL)
 	_, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: port, PinPort: true,
-		Open: (&browserRecorder{}).open})
+		Open: (&testkit.Browser{}).Open})
 	if !errors.Is(err, loopback.ErrPortInUse) {
 		t.Fatalf("err = %v, want ErrPortInUse", err)
 	}
 	// Not pinned: falls back to another port.
-	token, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: port, Open: (&browserRecorder{}).open})
+	token, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: port, Open: (&testkit.Browser{}).Open})
 	if err != nil || token != jwt {
 		t.Fatalf("fallback Run = %q, %v", token, err)
 	}
-	if redirect, _ := f.received(); portOf(t, redirect) == port {
+	if redirect, _ := f.received(); testkit.PortOf(t, redirect) == port {
 		t.Error("used the taken port")
 	}
 }
 
 func TestRunNoBrowser(t *testing.T) {
 	f := newFakeAPI(t, "access_token="+jwt)
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	// The person reads the URL from the terminal and opens it by hand.
 	go func() {
 		re := regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+/authorize/github\S+`)
 		for i := 0; i < 500; i++ {
 			if u := re.FindString(stderr.String()); u != "" {
-				visit(context.Background(), u)
+				testkit.Visit(context.Background(), u)
 				return
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
 	token, err := Run(withTimeout(t), Options{
-		Client: api.New(f.URL, ""), Port: freePort(t), NoBrowser: true, Stderr: &stderr,
+		Client: api.New(f.URL, ""), Port: testkit.FreePort(t), NoBrowser: true, Stderr: &stderr,
 		Open: func(context.Context, string) error { t.Error("Open called in no-browser mode"); return nil },
 	})
 	if err != nil || token != jwt {
@@ -265,11 +266,11 @@ func TestRunNoBrowser(t *testing.T) {
 
 func TestRunBrowserFailsToOpen(t *testing.T) {
 	f := newFakeAPI(t, "access_token="+jwt)
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	token, err := Run(withTimeout(t), Options{
-		Client: api.New(f.URL, ""), Port: freePort(t), Stderr: &stderr,
+		Client: api.New(f.URL, ""), Port: testkit.FreePort(t), Stderr: &stderr,
 		Open: func(_ context.Context, u string) error {
-			go visit(context.Background(), u) // the person opens the printed URL
+			go testkit.Visit(context.Background(), u) // the person opens the printed URL
 			return errors.New("xdg-open: not found")
 		},
 	})
@@ -283,31 +284,31 @@ func TestRunBrowserFailsToOpen(t *testing.T) {
 
 func TestRunIgnoresForgedCallbacks(t *testing.T) {
 	f := newFakeAPI(t, "access_token="+jwt)
-	var replay page
+	var replay testkit.Page
 	hostile := func(ctx context.Context, authorize string) error {
 		u, _ := url.Parse(authorize)
 		real, _ := url.Parse(u.Query().Get("redirect_uri"))
 		base := "http://" + real.Host
 		for _, p := range []string{"/callback", "/callback/0000", "/", "/callback/" + strings.Repeat("A", 43)} {
-			pg, err := visit(ctx, base+p+"?access_token=forged."+"x.y")
-			if err != nil || pg.status != http.StatusNotFound {
-				t.Errorf("forged %s = %d, %v; want 404", p, pg.status, err)
+			pg, err := testkit.Visit(ctx, base+p+"?access_token=forged."+"x.y")
+			if err != nil || pg.Status != http.StatusNotFound {
+				t.Errorf("forged %s = %d, %v; want 404", p, pg.Status, err)
 			}
 		}
-		pg, err := visit(ctx, authorize)
-		if err != nil || pg.status != 200 {
-			t.Errorf("real callback = %d, %v", pg.status, err)
+		pg, err := testkit.Visit(ctx, authorize)
+		if err != nil || pg.Status != 200 {
+			t.Errorf("real callback = %d, %v", pg.Status, err)
 		}
 		// Replaying the real callback changes nothing.
-		replay, _ = visit(ctx, pg.url)
+		replay, _ = testkit.Visit(ctx, pg.URL)
 		return nil
 	}
-	token, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: freePort(t), Open: hostile})
+	token, err := Run(withTimeout(t), Options{Client: api.New(f.URL, ""), Port: testkit.FreePort(t), Open: hostile})
 	if err != nil || token != jwt {
 		t.Fatalf("Run = %q, %v; want the real token", token, err)
 	}
-	if replay.status != http.StatusGone {
-		t.Errorf("replay = %d, want 410", replay.status)
+	if replay.Status != http.StatusGone {
+		t.Errorf("replay = %d, want 410", replay.Status)
 	}
 }
 
