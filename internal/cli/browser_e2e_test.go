@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/spcloud/spcloud/internal/testkit"
 )
 
 // chrome drives a real headless Chromium through the emulator's pages: it
@@ -194,7 +196,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 
 	run := func(name, button string, args ...string) (*chrome, int, string) {
 		c := &chrome{t: t, ctx: ctx, button: button, shots: shots, name: name, site: te.url}
-		var out, errOut syncBuffer
+		var out, errOut testkit.SyncBuffer
 		f := &Factory{
 			IO:          IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut},
 			Getenv:      func(k string) string { return te.env[k] },

@@ -1,40 +1,20 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"io/fs"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/spcloud/spcloud/emulator"
 	"github.com/spcloud/spcloud/internal/person"
+	"github.com/spcloud/spcloud/internal/testkit"
 )
 
 const fixtures = "../../../shared/spec/fixtures"
-
-// syncBuffer is a bytes.Buffer safe for the writes of several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // testEnv is a project folder, an environment and, optionally, an emulator.
 type testEnv struct {
@@ -51,20 +31,24 @@ func newTestEnv(t *testing.T, withEmulator bool) *testEnv {
 	t.Helper()
 	te := &testEnv{t: t, dir: t.TempDir(), env: map[string]string{}}
 	if withEmulator {
-		te.emu = newEmulator(emulator.Options{StepDelay: 5 * time.Millisecond, Heartbeat: time.Second})
-		srv := httptest.NewServer(te.emu)
-		t.Cleanup(func() { te.emu.Close(); srv.Close() })
-		te.url = srv.URL
-		te.env["SYSTEMPROMPT_API_URL"] = srv.URL
-		te.person = &person.Person{Clicks: []string{"approve", "pay"}}
+		te.serve(emulator.Options{StepDelay: 5 * time.Millisecond, Heartbeat: time.Second})
 	}
 	return te
+}
+
+// serve starts an emulator (with its OCI registry) built from opts for the
+// rest of the test, and points the environment and the person at it.
+func (te *testEnv) serve(opts emulator.Options) {
+	te.emu = newEmulator(opts)
+	te.url = testkit.Serve(te.t, te.emu).URL
+	te.env["SYSTEMPROMPT_API_URL"] = te.url
+	te.person = &person.Person{Clicks: []string{"approve", "pay"}}
 }
 
 // run runs the command tree in-process and returns the exit code and output.
 func (te *testEnv) run(args ...string) (int, string, string) {
 	te.t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testkit.SyncBuffer
 	f := &Factory{
 		IO:     IOStreams{In: strings.NewReader(te.stdin), Out: &out, Err: &errOut},
 		Getenv: func(k string) string { return te.env[k] },

@@ -18,18 +18,9 @@ import (
 
 	"github.com/spcloud/spcloud/emulator"
 	"github.com/spcloud/spcloud/internal/person"
+	"github.com/spcloud/spcloud/internal/testkit"
 	"github.com/spcloud/spcloud/store"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 func savedToken(t *testing.T, dir string) string {
 	t.Helper()
@@ -44,7 +35,7 @@ func savedToken(t *testing.T, dir string) string {
 // follows the real URL, ends with the real token saved.
 func TestForgedCallbacksAreRefused(t *testing.T) {
 	te := newTestEnv(t, true)
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	real := te.person
 	var statuses []int
 	forger := func(ctx context.Context, u string) error {
@@ -61,7 +52,7 @@ func TestForgedCallbacksAreRefused(t *testing.T) {
 		return real.Open(ctx, u)
 	}
 	te.person = &person.Person{} // run() waits on it; the forger drives the real one
-	var out, errOut syncBuffer
+	var out, errOut testkit.SyncBuffer
 	f := &Factory{IO: IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut}, Getenv: func(k string) string { return te.env[k] }, Cwd: te.dir, OpenBrowser: forger}
 	code := Run(context.Background(), f, []string{"auth", "login", "--callback-port", fmt.Sprint(port)})
 	real.Wait()
@@ -94,7 +85,7 @@ func TestLoginWhileReferencePortIsHeld(t *testing.T) {
 func TestBrowserLaunchFailureFallsBackToPrintedURL(t *testing.T) {
 	te := newTestEnv(t, true)
 	te.env["BROWSER"] = "/bin/false"
-	var out, errOut syncBuffer
+	var out, errOut testkit.SyncBuffer
 	f := &Factory{IO: IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut}, Getenv: func(k string) string { return te.env[k] }, Cwd: te.dir}
 	done := make(chan int, 1)
 	go func() { done <- Run(context.Background(), f, []string{"auth", "login"}) }()
@@ -121,8 +112,8 @@ func TestBrowserLaunchFailureFallsBackToPrintedURL(t *testing.T) {
 
 func TestCancelDuringLoginExits2AndFreesThePort(t *testing.T) {
 	te := newTestEnv(t, true)
-	port := freePort(t)
-	var out, errOut syncBuffer
+	port := testkit.FreePort(t)
+	var out, errOut testkit.SyncBuffer
 	f := &Factory{IO: IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut}, Getenv: func(k string) string { return te.env[k] }, Cwd: te.dir,
 		OpenBrowser: func(context.Context, string) error { return nil }} // nobody answers
 	ctx, cancel := context.WithCancel(context.Background())

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/spcloud/spcloud/emulator"
-	"github.com/spcloud/spcloud/internal/person"
+	"github.com/spcloud/spcloud/internal/testkit"
 	"github.com/spcloud/spcloud/store"
 )
 
@@ -370,12 +370,7 @@ func TestTenantCommandErrors(t *testing.T) {
 // with its database URL and sync token.
 func TestTenantRetryAfterFailedProvisioning(t *testing.T) {
 	te := newTestEnv(t, false)
-	te.emu = newEmulator(emulator.Options{StepDelay: 5 * time.Millisecond, Heartbeat: time.Second, FailProvisioning: "No capacity in fra"})
-	srv := httptest.NewServer(te.emu)
-	t.Cleanup(func() { te.emu.Close(); srv.Close() })
-	te.url = srv.URL
-	te.env["SYSTEMPROMPT_API_URL"] = srv.URL
-	te.person = &person.Person{Clicks: []string{"approve", "pay"}}
+	te.serve(emulator.Options{StepDelay: 5 * time.Millisecond, Heartbeat: time.Second, FailProvisioning: "No capacity in fra"})
 	tok, _ := te.emu.IssueToken("dev@example.com")
 	te.stdin = tok + "\n"
 	te.mustRun("auth", "login", "--with-token")
@@ -407,7 +402,7 @@ func TestTenantRetryAfterFailedProvisioning(t *testing.T) {
 // typing stdin.
 func (te *testEnv) runOnTerminal(stdin string, args ...string) (int, string, string) {
 	te.t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testkit.SyncBuffer
 	f := &Factory{
 		IO:     IOStreams{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Interactive: true},
 		Getenv: func(k string) string { return te.env[k] },

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spcloud/spcloud/internal/testkit"
 )
 
 // echo is an OnCallback that records the query and answers a success page
@@ -249,18 +251,6 @@ func TestExtraRoutes(t *testing.T) {
 	}
 }
 
-// holdPort returns a free port on 127.0.0.1 that nothing listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return p
-}
-
 func hold(t *testing.T) (int, net.Listener) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -272,7 +262,7 @@ func hold(t *testing.T) (int, net.Listener) {
 }
 
 func TestPreferredPort(t *testing.T) {
-	p := freePort(t)
+	p := testkit.FreePort(t)
 	s, _ := start(t, Config{Port: p})
 	if s.Port() != p {
 		t.Errorf("port %d, want the free preferred port %d", s.Port(), p)
@@ -300,7 +290,7 @@ func TestPinnedPortTaken(t *testing.T) {
 		t.Errorf("error %q should name the port, say it is in use and mention --callback-port", err)
 	}
 	// A free pinned port is used as is.
-	free := freePort(t)
+	free := testkit.FreePort(t)
 	s, _ := start(t, Config{Port: free, Pin: true})
 	if s.Port() != free {
 		t.Errorf("pinned port %d, got %d", free, s.Port())
@@ -308,16 +298,6 @@ func TestPinnedPortTaken(t *testing.T) {
 	if _, err := Listen(context.Background(), Config{Port: 70000, OnCallback: (&echo{}).callback}); err == nil {
 		t.Error("port 70000 accepted")
 	}
-}
-
-// relisten checks that port can be listened on again.
-func relisten(t *testing.T, port int) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-	if err != nil {
-		t.Fatalf("port %d not freed: %v", port, err)
-	}
-	ln.Close()
 }
 
 func TestShutdownFreesThePort(t *testing.T) {
@@ -372,7 +352,7 @@ func TestShutdownFreesThePort(t *testing.T) {
 				s.Close()
 			}
 			s.Close() // idempotent
-			relisten(t, port)
+			testkit.AssertFreed(t, port)
 			if _, err := client.Get(s.BaseURL() + "/"); err == nil {
 				t.Error("server still answers after shutdown")
 			}
