@@ -137,7 +137,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		return nil, fmt.Errorf("create the checkout: %w", err)
 	}
-	if !isWebURL(co.CheckoutURL) {
+	if !browser.IsWebURL(co.CheckoutURL) {
 		return nil, errors.New("create the checkout: the API answered a checkout URL that is not an http(s) URL")
 	}
 	if err := browser.Present(ctx, stderr, co.CheckoutURL, opts.NoBrowser, opts.Open); err != nil {
@@ -258,9 +258,4 @@ func failureText(err error) string {
 		return pe.Message
 	}
 	return "spcloud stopped waiting: " + api.RedactText(err.Error())
-}
-
-func isWebURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

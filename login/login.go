@@ -88,7 +88,7 @@ func Run(ctx context.Context, opts Options) (string, error) {
 		}
 		return "", fmt.Errorf("start the %s login: %w", provider.DisplayName(), err)
 	}
-	if !isWebURL(authorizeURL) {
+	if !browser.IsWebURL(authorizeURL) {
 		return "", fmt.Errorf("start the %s login: the API answered an authorize URL that is not an http(s) URL", provider.DisplayName())
 	}
 	if err := browser.Present(ctx, stderr, authorizeURL, opts.NoBrowser, opts.Open); err != nil {
@@ -99,9 +99,4 @@ func Run(ctx context.Context, opts Options) (string, error) {
 		return "", err
 	}
 	return result.token, result.err
-}
-
-func isWebURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

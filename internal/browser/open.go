@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os/exec"
 	"strings"
 	"time"
@@ -133,8 +132,7 @@ func ReportFailure(w io.Writer, err error) {
 }
 
 func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(raw, " \t\r\n") {
+	if !IsWebURL(raw) || strings.ContainsAny(raw, " \t\r\n") {
 		return ErrUnsafeURL
 	}
 	return nil

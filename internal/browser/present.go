@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"io"
+	"net/url"
 )
 
 // Present is what a browser flow does with the URL the person must visit:
@@ -27,4 +28,11 @@ func Present(ctx context.Context, w io.Writer, url string, noBrowser bool, open 
 		ReportFailure(w, err)
 	}
 	return nil
+}
+
+// IsWebURL reports whether s is an absolute http(s) URL with a host: what a
+// browser flow accepts from the API as the page to send the person to.
+func IsWebURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
