@@ -2,44 +2,17 @@ package paths
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/spcloud/spcloud"
+	"github.com/spcloud/spcloud/internal/testkit"
 )
 
 const fixtures = "../../shared/spec/fixtures"
 
 const prodTenant = "f800de73-2bdf-4c44-8b65-7b2f2bbad456"
-
-// copyProject copies the read-only reference project into a fresh temporary
-// folder and returns the copy's root.
-func copyProject(t *testing.T, name string) string {
-	t.Helper()
-	src := filepath.Join(fixtures, name)
-	dst := filepath.Join(t.TempDir(), name)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o700)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
 
 func home(t *testing.T) string {
 	t.Helper()
@@ -53,7 +26,7 @@ func home(t *testing.T) string {
 func envOf(m map[string]string) Getenv { return func(k string) string { return m[k] } }
 
 func TestDiscover(t *testing.T) {
-	root := copyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	empty := t.TempDir()
 	cases := []struct {
 		name      string
@@ -167,7 +140,7 @@ func TestPathLayout(t *testing.T) {
 
 func TestProfiles(t *testing.T) {
 	h := home(t)
-	root := copyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	fixAbs, _ := filepath.Abs(fixtures)
 	cases := []struct {
 		name        string
@@ -257,7 +230,7 @@ func TestProfileParseErrors(t *testing.T) {
 
 func TestPathResolveFiles(t *testing.T) {
 	h := home(t)
-	root := copyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	sp := filepath.Join(root, ".systemprompt")
 	prod := filepath.Join(sp, "profiles", "production", "profile.yaml")
 	homeProfile, _ := filepath.Abs(filepath.Join(fixtures, "profile-home-paths.yaml"))

@@ -12,13 +12,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/spcloud/spcloud/internal/testkit"
 )
 
 // doctorAPIStub answers /healthz (unless noHealth) and /api/v1/auth/me
 // (200 for the reference project's token, else 401).
 func doctorAPIStub(t *testing.T, noHealth bool) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
-	creds, _ := os.ReadFile(filepath.Join(sessFixtures, "reference-project", ".systemprompt", "credentials.json"))
+	creds, _ := os.ReadFile(filepath.Join(fixtures, "reference-project", ".systemprompt", "credentials.json"))
 	var c struct {
 		APIToken string `json:"api_token"`
 	}
@@ -84,7 +86,7 @@ func doctorPathOf(r doctorReport, name string) doctorPath {
 }
 
 func TestDoctorReferenceProject(t *testing.T) {
-	root := sessCopyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	srv, calls := doctorAPIStub(t, false)
 	env := map[string]string{"SYSTEMPROMPT_API_URL": srv.URL}
 	before := treeState(t, root)
@@ -176,7 +178,7 @@ func TestDoctorReferenceProject(t *testing.T) {
 }
 
 func TestDoctorFindsModeProblems(t *testing.T) {
-	root := sessCopyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	sp := filepath.Join(root, ".systemprompt")
 	os.Chmod(filepath.Join(sp, "credentials.json"), 0o644)
 	os.Chmod(filepath.Join(sp, "sessions"), 0o755)
@@ -201,7 +203,7 @@ func TestDoctorFindsModeProblems(t *testing.T) {
 }
 
 func TestDoctorUnreachableAPI(t *testing.T) {
-	root := sessCopyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +227,7 @@ func TestDoctorUnreachableAPI(t *testing.T) {
 }
 
 func TestDoctorHealthzFallbackAndRefusedToken(t *testing.T) {
-	root := sessCopyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	srv, _ := doctorAPIStub(t, true)
 	code, out, errOut := sessRun(t, root, map[string]string{"SYSTEMPROMPT_API_URL": srv.URL}, "doctor", "--json")
 	if code != 0 {
@@ -248,8 +250,8 @@ func TestDoctorHealthzFallbackAndRefusedToken(t *testing.T) {
 }
 
 func TestDoctorExpiredAndMissingCredentials(t *testing.T) {
-	root := sessCopyProject(t, "reference-project")
-	expired, _ := os.ReadFile(filepath.Join(sessFixtures, "credentials-expired.json"))
+	root := testkit.CopyProject(t, "reference-project")
+	expired, _ := os.ReadFile(filepath.Join(fixtures, "credentials-expired.json"))
 	os.WriteFile(filepath.Join(root, ".systemprompt", "credentials.json"), expired, 0o600)
 	code, out, _ := sessRun(t, root, nil, "doctor", "--json", "--offline")
 	r := decodeDoctor(t, out)
@@ -257,7 +259,7 @@ func TestDoctorExpiredAndMissingCredentials(t *testing.T) {
 		t.Errorf("expired: exit %d, token %+v, problems %v", code, r.Token, r.Problems)
 	}
 
-	truncated, _ := os.ReadFile(filepath.Join(sessFixtures, "credentials-truncated.json"))
+	truncated, _ := os.ReadFile(filepath.Join(fixtures, "credentials-truncated.json"))
 	os.WriteFile(filepath.Join(root, ".systemprompt", "credentials.json"), truncated, 0o600)
 	code, out, _ = sessRun(t, root, nil, "doctor", "--json", "--offline")
 	r = decodeDoctor(t, out)
@@ -277,7 +279,7 @@ func TestDoctorExpiredAndMissingCredentials(t *testing.T) {
 }
 
 func TestDoctorLegacyProjectIsNotMigrated(t *testing.T) {
-	root := sessCopyProject(t, "legacy-project")
+	root := testkit.CopyProject(t, "legacy-project")
 	code, out, _ := sessRun(t, root, nil, "doctor", "--json", "--offline")
 	r := decodeDoctor(t, out)
 	if l := doctorPathOf(r, "legacy_session"); !l.Exists || l.Parses == nil || !*l.Parses {
@@ -295,7 +297,7 @@ func TestDoctorLegacyProjectIsNotMigrated(t *testing.T) {
 }
 
 func TestDoctorBrokenProfile(t *testing.T) {
-	root := sessCopyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	code, out, _ := sessRun(t, root, map[string]string{"SYSTEMPROMPT_PROFILE": filepath.Join(root, "nowhere.yaml")}, "doctor", "--json", "--offline")
 	r := decodeDoctor(t, out)
 	if code != 1 || r.Profile == nil || r.Profile.Error == "" || r.Project.Root != root {

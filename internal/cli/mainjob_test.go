@@ -9,6 +9,7 @@ import (
 
 	"github.com/spcloud/spcloud/api"
 	"github.com/spcloud/spcloud/internal/person"
+	"github.com/spcloud/spcloud/internal/testkit"
 	"github.com/spcloud/spcloud/store"
 )
 
@@ -131,7 +132,7 @@ func TestLoginWithToken(t *testing.T) {
 
 func TestReferenceProjectOffline(t *testing.T) {
 	te := newTestEnv(t, false)
-	copyTree(t, filepath.Join(fixtures, "reference-project"), te.dir)
+	testkit.CopyTree(t, filepath.Join(fixtures, "reference-project"), te.dir)
 	sub := filepath.Join(te.dir, "services", "web")
 
 	for _, dir := range []string{te.dir, sub} {

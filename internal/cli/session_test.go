@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,40 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spcloud/spcloud/internal/testkit"
 	"github.com/spcloud/spcloud/store"
 )
 
-// sessFixtures is the contract's fixtures folder.
-const sessFixtures = "../../../shared/spec/fixtures"
-
 const sessProdTenant = "f800de73-2bdf-4c44-8b65-7b2f2bbad456"
-
-// sessCopyProject copies a read-only fixture project into a temporary
-// folder (files 0600, folders 0700) and returns the copy's root.
-func sessCopyProject(t *testing.T, name string) string {
-	t.Helper()
-	src := filepath.Join(sessFixtures, name)
-	dst := filepath.Join(t.TempDir(), name)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o700)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
 
 // sessRun runs args on the real command tree, in-process, in cwd with env.
 // The session and doctor commands are added to the tree when root.go does
@@ -69,7 +39,7 @@ func sessIndex(root string) string {
 }
 
 func TestSessionListReferenceProject(t *testing.T) {
-	root := sessCopyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	before, _ := os.ReadFile(sessIndex(root))
 	code, out, errOut := sessRun(t, filepath.Join(root, "services", "web"), nil, "session", "list", "--json")
 	if code != 0 {
@@ -127,7 +97,7 @@ func TestSessionListReferenceProject(t *testing.T) {
 }
 
 func TestSessionPruneKeepsReferenceFormat(t *testing.T) {
-	root := sessCopyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	path := sessIndex(root)
 	os.Chmod(path, 0o644) // the rewrite restores 0600
 	orig, _ := os.ReadFile(path)
@@ -177,7 +147,7 @@ func TestSessionPruneKeepsReferenceFormat(t *testing.T) {
 }
 
 func TestSessionSwitchAndRemove(t *testing.T) {
-	root := sessCopyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	path := sessIndex(root)
 
 	code, _, errOut := sessRun(t, root, nil, "session", "switch", "tenant:nope")
@@ -214,7 +184,7 @@ func TestSessionSwitchAndRemove(t *testing.T) {
 }
 
 func TestSessionLegacyMigration(t *testing.T) {
-	root := sessCopyProject(t, "legacy-project")
+	root := testkit.CopyProject(t, "legacy-project")
 	legacy := filepath.Join(root, ".systemprompt", "session.json")
 	code, out, errOut := sessRun(t, root, nil, "session", "list", "--json")
 	if code != 0 {
@@ -255,7 +225,7 @@ func TestSessionLegacyMigration(t *testing.T) {
 }
 
 func TestSessionBrokenIndexIsReported(t *testing.T) {
-	root := sessCopyProject(t, "reference-project")
+	root := testkit.CopyProject(t, "reference-project")
 	path := sessIndex(root)
 	os.WriteFile(path, []byte(`{"version": 1, "sessions": {`), 0o600)
 	code, _, errOut := sessRun(t, root, nil, "session", "prune")
@@ -265,7 +235,7 @@ func TestSessionBrokenIndexIsReported(t *testing.T) {
 	if b, _ := os.ReadFile(path); string(b) != `{"version": 1, "sessions": {` {
 		t.Error("the broken index was overwritten")
 	}
-	future, _ := os.ReadFile(filepath.Join(sessFixtures, "session-future-version.json"))
+	future, _ := os.ReadFile(filepath.Join(fixtures, "session-future-version.json"))
 	os.WriteFile(path, []byte(`{"version":1,"sessions":{"local":`+string(future)+`},"active_key":null,"updated_at":"2026-01-01T00:00:00Z"}`), 0o600)
 	code, _, errOut = sessRun(t, root, nil, "session", "list")
 	if code != 1 || !strings.Contains(errOut, path) || !strings.Contains(errOut, "Delete") {

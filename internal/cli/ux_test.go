@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spcloud/spcloud/internal/testkit"
 )
 
 // Commands that act on a tenant, run before any login, say to log in (exit 4)
@@ -33,7 +35,7 @@ func TestLogoutWhenNotLoggedInTouchesNothing(t *testing.T) {
 // A tenant can be named by its name where tenants.json knows it.
 func TestTenantByName(t *testing.T) {
 	te := newTestEnv(t, false)
-	copyTree(t, filepath.Join(fixtures, "reference-project"), te.dir)
+	testkit.CopyTree(t, filepath.Join(fixtures, "reference-project"), te.dir)
 	code, out, stderr := te.run("tenant", "show", "acme-prod", "--offline", "--json")
 	if code != 0 || !strings.Contains(out, "f800de73-2bdf-4c44-8b65-7b2f2bbad456") {
 		t.Fatalf("exit %d: %s %s", code, out, stderr)

@@ -10,6 +10,7 @@ package testkit
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,19 +22,59 @@ import (
 	"testing"
 )
 
-// Fixture returns the golden file name of the API contract
-// (shared/spec/fixtures/api, beside the module's folder).
-func Fixture(t testing.TB, name string) []byte {
+// FixturesDir is the contract's fixtures folder: shared/spec/fixtures,
+// beside the module's folder.
+func FixturesDir(t testing.TB) string {
 	t.Helper()
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(root, "..", "shared", "spec", "fixtures", "api", name))
+	return filepath.Join(root, "..", "shared", "spec", "fixtures")
+}
+
+// Fixture returns the golden file name of the API contract (the api folder
+// of FixturesDir).
+func Fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(FixturesDir(t), "api", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// CopyProject copies the fixture project name (reference-project, say) of
+// FixturesDir into a fresh temporary folder and returns the copy's root.
+func CopyProject(t testing.TB, name string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), name)
+	CopyTree(t, filepath.Join(FixturesDir(t), name), dst)
+	return dst
+}
+
+// CopyTree copies the folder src into dst, making the copies writable by
+// their owner only (files 0600, folders 0700) whatever the originals are.
+func CopyTree(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o700)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // moduleRoot is the folder of go.mod above the working directory, which
