@@ -145,13 +145,18 @@ and session has the store's field names; session_token shows as
 	return cmd
 }
 
-// sessionKeyArg parses a KEY argument.
-func sessionKeyArg(arg string) (store.SessionKey, error) {
+// sessionKeyAndIndex parses a KEY argument and finds the sessions index it is
+// to be looked up in.
+func sessionKeyAndIndex(f *Factory, arg string) (store.SessionKey, string, error) {
 	k, err := store.ParseSessionKey(arg)
 	if err != nil {
-		return store.SessionKey{}, usageError("%v", err)
+		return store.SessionKey{}, "", usageError("%v", err)
 	}
-	return k, nil
+	index, err := sessionsIndex(f)
+	if err != nil {
+		return store.SessionKey{}, "", err
+	}
+	return k, index, nil
 }
 
 func newSessionSwitchCmd(f *Factory) *cobra.Command {
@@ -162,11 +167,7 @@ func newSessionSwitchCmd(f *Factory) *cobra.Command {
   spcloud session switch tenant:f800de73-2bdf-4c44-8b65-7b2f2bbad456`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, err := sessionKeyArg(args[0])
-			if err != nil {
-				return err
-			}
-			index, err := sessionsIndex(f)
+			key, index, err := sessionKeyAndIndex(f, args[0])
 			if err != nil {
 				return err
 			}
@@ -198,11 +199,7 @@ func newSessionRemoveCmd(f *Factory) *cobra.Command {
 		Example: `  spcloud session remove local`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, err := sessionKeyArg(args[0])
-			if err != nil {
-				return err
-			}
-			index, err := sessionsIndex(f)
+			key, index, err := sessionKeyAndIndex(f, args[0])
 			if err != nil {
 				return err
 			}
