@@ -320,7 +320,7 @@ func TestShutdownFreesThePort(t *testing.T) {
 			_, err := s.Wait(context.Background())
 			return err
 		}, func(err error) bool {
-			return errors.Is(err, ErrTimeout) && strings.Contains(err.Error(), "no answer from the browser within 150ms; run again, or use --no-browser")
+			return errors.Is(err, ErrTimeout) && strings.Contains(err.Error(), "no answer from the browser within 150ms; run the command again and finish in the browser")
 		}},
 		{"wait context cancelled", func(t *testing.T, s *Server, _ context.CancelFunc) error {
 			ctx, cancel := context.WithCancel(context.Background())
