@@ -37,6 +37,9 @@ type Credentials struct {
 	Source Source
 	// Path is the file they were read from, when Source is FromFile.
 	Path string
+	// Warning, when set, is for the user: the file failed validation but
+	// the profile's "validation: warn" let it be used.
+	Warning string
 }
 
 // LoadCredentials resolves the credentials. Inside a cloud container
@@ -58,6 +61,18 @@ func LoadCredentials(files *paths.Resolved, getenv paths.Getenv, apiURL string) 
 	}
 	if tok := getenv(spcloud.EnvAPIToken); tok != "" {
 		return &Credentials{Credentials: store.Credentials{APIToken: tok, APIURL: apiURL, UserEmail: getenv(spcloud.EnvUserEmail), AuthenticatedAt: store.Now()}, Source: FromEnv}, nil
+	}
+	if files.Profile != nil && files.Profile.Cloud.Validation != paths.ValidationStrict {
+		// The profile asks for leniency: a file that fails only validation is used.
+		c, problem, err := store.LoadCredentialsUnvalidated(files.Credentials)
+		if err != nil {
+			return nil, err
+		}
+		out := &Credentials{Credentials: *c, Source: FromFile, Path: files.Credentials}
+		if problem != nil && files.Profile.Cloud.Validation == paths.ValidationWarn {
+			out.Warning = fmt.Sprintf("%s does not validate (%v); used anyway, as profile %s sets validation: warn", files.Credentials, problem, files.Profile.Name)
+		}
+		return out, nil
 	}
 	c, err := store.LoadCredentials(files.Credentials)
 	if err != nil {

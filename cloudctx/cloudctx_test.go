@@ -2,6 +2,7 @@ package cloudctx
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +47,41 @@ func TestLoadCredentialsSources(t *testing.T) {
 		if err != nil || got.Source != c.source || got.APIURL != c.url || got.UserEmail != c.email {
 			t.Errorf("%s: %+v %v", c.name, got, err)
 		}
+	}
+}
+
+func TestProfileValidationMode(t *testing.T) {
+	dir := t.TempDir()
+	bad, _ := filepath.Abs("../../shared/spec/fixtures/credentials-bad-email.json")
+	for _, mode := range []string{"strict", "warn", "skip"} {
+		prof := filepath.Join(dir, mode+".yaml")
+		writeFile(t, prof, "name: "+mode+"\ncloud:\n  credentials_path: "+bad+"\n  validation: "+mode+"\n")
+		files, err := paths.ResolveFiles(dir, envOf(map[string]string{"SYSTEMPROMPT_PROFILE": prof}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadCredentials(files, envOf(nil), "")
+		switch mode {
+		case "strict":
+			if !errors.Is(err, spcloud.ErrCredentialsCorrupted) {
+				t.Errorf("strict: %v", err)
+			}
+		case "warn":
+			if err != nil || !strings.Contains(c.Warning, "not-an-email") {
+				t.Errorf("warn: %+v %v", c, err)
+			}
+		case "skip":
+			if err != nil || c.Warning != "" {
+				t.Errorf("skip: %+v %v", c, err)
+			}
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -59,6 +59,39 @@ func (c *Credentials) CheckToken(now time.Time) error {
 
 // ParseCredentials decodes and validates credentials.json content.
 func ParseCredentials(b []byte) (*Credentials, error) {
+	c, err := decodeCredentials(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// LoadCredentialsUnvalidated reads path like LoadCredentials, but accepts a
+// file that parses and fails only validation (a profile with validation
+// "warn" or "skip"); that failure is returned as problem. A token is still
+// required, since no call can be made without one.
+func LoadCredentialsUnvalidated(path string) (c *Credentials, problem error, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, spcloud.E(spcloud.ErrNotAuthenticated, "no credentials at "+path, nil)
+	}
+	if err != nil {
+		return nil, nil, spcloud.E(spcloud.ErrFileSystem, path, err)
+	}
+	c, err = decodeCredentials(b)
+	if err == nil && strings.TrimSpace(c.APIToken) == "" {
+		err = errors.New("api_token is empty")
+	}
+	if err != nil {
+		return nil, nil, spcloud.E(spcloud.ErrCredentialsCorrupted, path, err)
+	}
+	return c, c.Validate(), nil
+}
+
+func decodeCredentials(b []byte) (*Credentials, error) {
 	var c Credentials
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	if err := dec.Decode(&c); err != nil {
@@ -66,9 +99,6 @@ func ParseCredentials(b []byte) (*Credentials, error) {
 	}
 	if dec.More() {
 		return nil, errors.New("trailing data after the JSON object")
-	}
-	if err := c.Validate(); err != nil {
-		return nil, err
 	}
 	return &c, nil
 }

@@ -221,6 +221,9 @@ It makes no network call. Exits with 4 when logging in is needed.`,
 			if err != nil {
 				return err
 			}
+			if c.Warning != "" {
+				fmt.Fprintln(f.IO.Err, "Warning: "+c.Warning)
+			}
 			w := whoami{UserEmail: c.UserEmail, APIURL: c.APIURL, TokenState: c.TokenState(f.now()), Source: string(c.Source), CredentialsPath: c.Path}
 			if c.Source == cloudctx.FromFile {
 				w.AuthenticatedAt = c.AuthenticatedAt.String()

@@ -6,6 +6,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -126,7 +127,11 @@ func (f *Factory) Credentials() (*cloudctx.Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cloudctx.RequireValid(files, f.Getenv, f.APIURL(), f.now())
+	c, err := cloudctx.RequireValid(files, f.Getenv, f.APIURL(), f.now())
+	if err == nil && c.Warning != "" {
+		fmt.Fprintln(f.IO.Err, "Warning: "+c.Warning)
+	}
+	return c, err
 }
 
 // Client returns an authenticated API client. The API URL is the flag or
