@@ -196,8 +196,7 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte) 
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	// Answers are small; 8 MiB is far beyond any of them and stops a runaway body.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	body, err := readBody(method, resp)
 	if logging {
 		c.debug("answer", "method", method, "url", redactURL(req.URL.String()), "status", resp.StatusCode,
 			"duration", time.Since(t0).Round(time.Microsecond), "body", RedactBody(body))
@@ -206,6 +205,24 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte) 
 		return 0, nil, nil, err
 	}
 	return resp.StatusCode, resp.Header, body, nil
+}
+
+// maxBody bounds an answer: answers are small; 8 MiB is far beyond any of
+// them and stops a runaway body.
+const maxBody = 8 << 20
+
+// readBody reads a whole answer. One of known length is read into a buffer
+// of that size (net/http hands the last bytes over with io.EOF, so the
+// connection is still reused); others grow as they come, up to maxBody.
+func readBody(method string, resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxBody && method != http.MethodHead {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxBody))
 }
 
 func (c *Client) prepare(req *http.Request, accept string) {
