@@ -1,12 +1,3 @@
-// Package api is the HTTP client of the systemprompt.io Cloud API: one method
-// per endpoint of the contract, context first, typed requests and answers,
-// the error envelope as *spcloud.APIError, and the two event streams.
-//
-// Calls that are safe to repeat (GET, PUT, DELETE) are retried with
-// exponential backoff and jitter on connection errors, 429 and 5xx, honouring
-// Retry-After; POST calls are never retried, since they may create or bill.
-// Every attempt has its own timeout; event streams are long-lived, end with
-// their context, and count a silent connection as dropped.
 package api
 
 import (

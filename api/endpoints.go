@@ -8,36 +8,6 @@ import (
 	"github.com/spcloud/spcloud"
 )
 
-// Reference-client call names and their Go methods, for people moving from
-// the Rust crate systemprompt-cloud:
-//
-//	get_user                      Client.Me
-//	list_tenants                  Client.ListTenants
-//	get_plans                     Client.Plans
-//	create_checkout               Client.CreateCheckout
-//	get_tenant_status             Client.TenantStatus
-//	get_registry_token            Client.RegistryToken
-//	deploy                        Client.Deploy
-//	fetch_secrets                 Client.FetchSecrets
-//	delete_tenant                 Client.DeleteTenant
-//	restart_tenant                Client.RestartTenant
-//	retry_provision               Client.RetryProvision
-//	set_secrets                   Client.SetSecrets
-//	unset_secret                  Client.UnsetSecret
-//	set_external_db_access        Client.SetExternalDBAccess
-//	rotate_credentials            Client.RotateCredentials
-//	rotate_sync_token             Client.RotateSyncToken
-//	list_secrets                  Client.ListSecrets
-//	set_custom_domain             Client.SetCustomDomain
-//	get_custom_domain             Client.CustomDomain
-//	delete_custom_domain          Client.DeleteCustomDomain
-//	cancel_subscription           Client.CancelSubscription
-//	subscribe_provisioning_events Client.TenantEvents (Client.FollowTenantEvents reconnects)
-//	subscribe_checkout_events     Client.CheckoutEvents (Client.FollowCheckoutEvents reconnects)
-//
-// OAuthStart has no method in the crate's client; its OAuth flow calls the
-// endpoint directly.
-
 func tenantPath(id, rest string) string {
 	return "/api/v1/tenants/" + url.PathEscape(id) + rest
 }
