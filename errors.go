@@ -46,6 +46,7 @@ var (
 	ErrTenantNotFound       = &Kind{"tenant_not_found", "Tenant not found", "List your tenants with 'spcloud tenant list' and use one of their ids.", false}
 	ErrTenantAmbiguous      = &Kind{"tenant_ambiguous", "Several tenants could be meant", "Pass --tenant ID, or choose a default with 'spcloud tenant select ID'.", false}
 	ErrInvalidRequest       = &Kind{"invalid_request", "The API refused the request", "Check the values you passed (see the command's --help).", false}
+	ErrConflict             = &Kind{"conflict", "The request conflicts with the current state", "The reason is above; 'spcloud tenant status' shows what the tenant is doing. Try again once that allows it.", false}
 	ErrAPI                  = &Kind{"api_error", "The systemprompt.io Cloud API returned an error", "Try again; if it persists, check the service status.", false}
 	ErrNetwork              = &Kind{"network_error", "Could not reach the systemprompt.io Cloud API", "Check your network connection and the API URL (SYSTEMPROMPT_API_URL), then try again.", false}
 	ErrFileSystem           = &Kind{"file_system_error", "A file could not be read or written", "Check the file's permissions and free disk space.", false}
@@ -138,7 +139,8 @@ func (e *APIError) Error() string {
 }
 
 // Kind maps the answer to a user-facing kind: 401 means logging in again,
-// 404 an unknown tenant, anything else an API error.
+// 404 an unknown tenant, 409 a tenant busy or in the wrong state, 400 and
+// 422 a refused request, anything else an API error.
 func (e *APIError) Kind() *Kind {
 	switch e.Status {
 	case 401:
@@ -147,7 +149,9 @@ func (e *APIError) Kind() *Kind {
 		if e.Code == "" || e.Code == "tenant_not_found" || e.Code == "not_found" {
 			return ErrTenantNotFound
 		}
-	case 400, 409, 422:
+	case 409:
+		return ErrConflict
+	case 400, 422:
 		return ErrInvalidRequest
 	}
 	return ErrAPI

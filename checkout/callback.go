@@ -47,6 +47,9 @@ func decide(q url.Values, successMessage string) (callback, loopback.Page) {
 		if reason == "" {
 			reason = UnknownError // the value was only control characters
 		}
+		if d := loopback.CleanValue(q.Get("error_description")); d != "" {
+			reason += ": " + d
+		}
 		return fail(reason, "", "The checkout did not go through. Return to the terminal for details.")
 	}
 	status := loopback.CleanValue(q.Get("status"))

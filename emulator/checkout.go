@@ -17,8 +17,9 @@ type planDef struct {
 	Price string
 }
 
-// MaxStarterTenants is how many tenants one user may run on the Starter plan.
-const MaxStarterTenants = 5
+// MaxStarterTenants is how many tenants one user may run on the Starter plan:
+// enough for a team's CI to buy many at once, few enough to meet the limit.
+const MaxStarterTenants = 20
 
 // catalog is what GET /api/v1/checkout/plans lists.
 var catalog = []planDef{
@@ -91,19 +92,10 @@ func (s *Server) handleCreateCheckout(w http.ResponseWriter, r *http.Request, c 
 		plan: plan, region: region, redirectURI: req.RedirectURI, state: checkoutOpen, log: newEventLog(),
 	}
 	s.mu.Lock()
-	if max := plan.MaxTenants; max != nil {
-		n := 0
-		for _, t := range s.userTenants(c.user) {
-			if t.plan.ID == plan.ID {
-				n++
-			}
-		}
-		if n >= *max {
-			s.mu.Unlock()
-			writeError(w, http.StatusConflict, "plan_limit_reached",
-				fmt.Sprintf("The %s plan allows %d tenants; delete one or choose another plan", plan.Name, *max))
-			return
-		}
+	if msg := s.planLimit(c.user.id, plan); msg != "" {
+		s.mu.Unlock()
+		writeError(w, http.StatusConflict, "plan_limit_reached", msg)
+		return
 	}
 	s.checkouts[cs.id] = cs
 	s.payments[cs.txn] = cs
@@ -188,15 +180,34 @@ func (s *Server) finishPayment(w http.ResponseWriter, r *http.Request, cs *check
 		renderMessage(w, http.StatusGone, "Checkout already completed", "This checkout was already "+state+".", "You can close this window.")
 		return
 	}
+	// The limit is checked again at payment: checkouts opened at the same
+	// time all passed the first check.
+	limit := ""
 	if pay {
+		limit = s.planLimit(cs.owner, cs.plan)
+	}
+	switch {
+	case limit != "":
+		cs.state = checkoutCancelled
+		cs.log.end()
+	case pay:
 		cs.state = checkoutPaid
 		s.createTenant(cs)
-	} else {
+	default:
 		cs.state = checkoutCancelled
 		cs.log.end()
 	}
 	s.mu.Unlock()
 
+	if limit != "" {
+		if cs.redirectURI == "" {
+			renderMessage(w, http.StatusConflict, "Plan limit reached", limit+". Nothing was charged.", "")
+			return
+		}
+		ru, _ := url.Parse(cs.redirectURI)
+		http.Redirect(w, r, withQuery(ru, "error", "plan_limit_reached", "error_description", limit+". Nothing was charged."), http.StatusSeeOther)
+		return
+	}
 	if cs.redirectURI == "" {
 		if pay {
 			renderMessage(w, http.StatusOK, "Payment complete",
@@ -240,6 +251,25 @@ func (s *Server) createTenant(cs *checkoutSession) *tenant {
 	s.tenants[t.id] = t
 	s.startRun(t, &run{kind: runProvision, steps: provisionSteps(s.opts.FailProvisioning), checkout: true})
 	return t
+}
+
+// planLimit says why the user may not have another tenant on plan, or ""
+// when they may. s.mu must be held.
+func (s *Server) planLimit(userID string, plan planDef) string {
+	max := plan.MaxTenants
+	if max == nil {
+		return ""
+	}
+	n := 0
+	for _, t := range s.tenants {
+		if t.owner == userID && !t.gone && t.plan.ID == plan.ID {
+			n++
+		}
+	}
+	if n < *max {
+		return ""
+	}
+	return fmt.Sprintf("The %s plan allows %d tenants; delete one or choose another plan", plan.Name, *max)
 }
 
 func (s *Server) nameTaken(name string) bool {

@@ -35,13 +35,21 @@
 //     unless another run is already queued behind it.
 //   - A deploy, restart or retry asked for while a run is in progress is
 //     queued and starts when the current run ends; the tenant status already
-//     reports the queued operation ("deploying", "restarting").
+//     reports the queued operation ("deploying", "restarting"). Only one
+//     deploy may be running or queued at a time: another answers 409
+//     "deploy_in_progress", so that each caller follows its own deploy.
+//   - A custom domain's DNS record is a CNAME to the tenant's hostname, TTL
+//     300, named relative to the domain's last two labels (app.acme.example
+//     → "app", example.com → "@"); it stays unverified.
 //   - retry-provision is refused with 409 "tenant_not_failed" unless the
 //     tenant's last run failed: a healthy tenant is not provisioned twice.
 //   - FailFirst applies to GET calls under /api/ only, so a browser opening
 //     the consent or payment page is not affected.
 //   - The Starter plan allows MaxStarterTenants tenants per user; a checkout
-//     beyond that answers 409 "plan_limit_reached".
+//     beyond that answers 409 "plan_limit_reached", and so does a payment
+//     that would go past it (checkouts opened at once all pass the first
+//     check): the browser returns with error=plan_limit_reached and nothing
+//     is bought.
 //   - The tenant status is "ready" (with app_url and secrets_url) from the
 //     moment infrastructure_ready is emitted. The secrets_url carries a
 //     ticket; a wrong ticket answers 403 "invalid_ticket", a fetch before
@@ -54,8 +62,9 @@
 //     makes the first provisioning of new tenants fail the same way.
 //   - Deleting a tenant or cancelling its subscription removes it at once:
 //     later calls answer 404 and its open streams close.
-//   - Registry tokens are signed by the emulator, valid for an hour and for
-//     the tenant's repository only; their registry is the emulator's own
+//   - Registry tokens are signed by the emulator, valid for an hour (or
+//     until the tenant ends) and for the tenant's repository only; each
+//     names its own tag; their registry is the emulator's own
 //     host. VerifyRegistryToken lets an OCI registry mounted through
 //     Options.Registry (under /v2/) check them. This package implements no
 //     registry itself, so that it needs nothing beyond the standard library:

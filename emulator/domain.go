@@ -35,6 +35,17 @@ func normalizeDomain(d string) (string, bool) {
 	return d, true
 }
 
+// recordHost is the name of the DNS record relative to the domain's zone,
+// taken to be its last two labels (as in app.acme.example → app): "@" for
+// the apex itself, "api.eu" for api.eu.example.com.
+func recordHost(domain string) string {
+	labels := strings.Split(domain, ".")
+	if len(labels) <= 2 {
+		return "@"
+	}
+	return strings.Join(labels[:len(labels)-2], ".")
+}
+
 func (s *Server) handleSetDomain(w http.ResponseWriter, r *http.Request, c *call) {
 	var req api.CustomDomainRequest
 	if !decodeBody(w, r, &req) {
@@ -49,7 +60,7 @@ func (s *Server) handleSetDomain(w http.ResponseWriter, r *http.Request, c *call
 	if t == nil {
 		return
 	}
-	host, _, _ := strings.Cut(domain, ".")
+	host := recordHost(domain)
 	t.domain = &api.CustomDomainResponse{
 		Domain: domain, Status: "pending_verification", Verified: false, DNSTarget: t.hostname,
 		DNSInstructions: api.DNSInstructions{RecordType: "CNAME", Host: host, Value: t.hostname, TTL: 300},

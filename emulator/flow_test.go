@@ -381,6 +381,37 @@ func TestStarterLimit(t *testing.T) {
 	e.checkout(tok, "pri_01pro", "iad", "") // other plans are fine
 }
 
+// TestStarterLimitAtPayment: checkouts opened together all pass the first
+// check; the payment that would go past the limit is refused, back to the
+// client with the reason, and no tenant is made.
+func TestStarterLimitAtPayment(t *testing.T) {
+	e := newEnv(t, Options{StepDelay: time.Hour})
+	tok := e.token(DemoUserEmail)
+	var open []api.CheckoutResponse
+	for range MaxStarterTenants + 1 {
+		open = append(open, e.checkout(tok, "pri_01starter", "iad", "http://127.0.0.1:8766/callback"))
+	}
+	for i, co := range open {
+		r := e.pay(co, "pay")
+		loc, _ := url.Parse(r.header.Get("Location"))
+		q := loc.Query()
+		if i < MaxStarterTenants {
+			if q.Get("status") != "pending" {
+				t.Fatalf("payment %d: %s", i, loc)
+			}
+			continue
+		}
+		if q.Get("error") != "plan_limit_reached" || !strings.Contains(q.Get("error_description"), "Nothing was charged") || q.Has("status") {
+			t.Fatalf("payment past the limit: %s", loc)
+		}
+	}
+	var me api.UserMeResponse
+	e.must(200, "GET", "/api/v1/auth/me", tok, nil).json(t, &me)
+	if len(me.Tenants) != MaxStarterTenants {
+		t.Fatalf("%d tenants, want %d", len(me.Tenants), MaxStarterTenants)
+	}
+}
+
 // TestStatusWhileProvisioning holds provisioning at its first event.
 func TestStatusWhileProvisioning(t *testing.T) {
 	e := newEnv(t, Options{StepDelay: time.Hour})

@@ -24,7 +24,7 @@ func (s *Server) handleRegistryToken(w http.ResponseWriter, r *http.Request, c *
 	repo := t.appID
 	s.mu.Unlock()
 	now := time.Now()
-	tok, err := s.sign(claims{Sub: c.user.id, Iss: issuer, Aud: audienceOCI, Repo: repo,
+	tok, err := s.sign(claims{Sub: c.user.id, Iss: issuer, Aud: audienceOCI, Repo: repo, Tid: t.id,
 		Iat: now.Unix(), Exp: now.Add(registryTokenTTL).Unix()})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "internal", "Could not sign a registry token")
@@ -32,16 +32,25 @@ func (s *Server) handleRegistryToken(w http.ResponseWriter, r *http.Request, c *
 	}
 	writeData(w, http.StatusOK, api.RegistryToken{
 		Registry: r.Host, Username: RegistryUsername, Token: tok, Repository: repo,
-		Tag: "deployment-" + now.UTC().Format("20060102-150405"),
+		// A random suffix: two pushes in the same second get their own tags.
+		Tag: "deployment-" + now.UTC().Format("20060102-150405") + "-" + randomHex(3),
 	})
 }
 
 // VerifyRegistryToken checks a token from the registry-token endpoint and
 // returns the repository it may push to. It is meant for the OCI registry
-// mounted through Options.Registry.
+// mounted through Options.Registry. The token dies with its tenant: once the
+// tenant is deleted or cancelled, it is refused.
 func (s *Server) VerifyRegistryToken(token string) (repository string, ok bool) {
 	c, err := s.verify(token, audienceOCI, time.Now())
 	if err != nil || c.Repo == "" {
+		return "", false
+	}
+	s.mu.Lock()
+	t := s.tenants[c.Tid]
+	alive := t != nil && !t.gone && t.appID == c.Repo
+	s.mu.Unlock()
+	if !alive {
 		return "", false
 	}
 	return c.Repo, true
@@ -64,6 +73,14 @@ func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request, c *call) {
 	if !t.provisioned && t.running == nil {
 		s.mu.Unlock()
 		writeError(w, http.StatusConflict, "tenant_not_ready", "The tenant's infrastructure is not ready; retry provisioning first")
+		return
+	}
+	// One deploy at a time, as on the service: a second one queued behind
+	// the first would leave its caller following the first one's events.
+	if t.deploying() {
+		s.mu.Unlock()
+		writeError(w, http.StatusConflict, "deploy_in_progress",
+			fmt.Sprintf("A deploy to tenant '%s' is already under way; wait for it to finish, then deploy again", t.id))
 		return
 	}
 	t.images = append(t.images, req.Image)

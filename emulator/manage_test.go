@@ -36,7 +36,7 @@ func TestRegistryToken(t *testing.T) {
 	u, _ := url.Parse(e.srv.URL)
 	s, _ := e.emu.Tenant(id)
 	if rt.Data.Registry != u.Host || rt.Data.Username != "x" || rt.Data.Repository != s.AppID ||
-		!regexp.MustCompile(`^deployment-\d{8}-\d{6}$`).MatchString(rt.Data.Tag) {
+		!regexp.MustCompile(`^deployment-\d{8}-\d{6}-[0-9a-f]{6}$`).MatchString(rt.Data.Tag) {
 		t.Fatalf("registry token %+v", rt.Data)
 	}
 	if repo, ok := e.emu.VerifyRegistryToken(rt.Data.Token); !ok || repo != s.AppID {
@@ -47,6 +47,32 @@ func TestRegistryToken(t *testing.T) {
 	}
 	if r := e.do("GET", "/api/v1/auth/me", rt.Data.Token, nil); r.status != 401 {
 		t.Fatalf("registry token used on the API: %d", r.status)
+	}
+	var again api.Envelope[api.RegistryToken]
+	e.must(200, "GET", "/api/v1/tenants/"+id+"/registry-token", tok, nil).json(t, &again)
+	if again.Data.Tag == rt.Data.Tag {
+		t.Fatalf("two registry tokens share the tag %s", rt.Data.Tag)
+	}
+	// The token dies with its tenant.
+	e.must(204, "DELETE", "/api/v1/tenants/"+id, tok, nil)
+	if _, ok := e.emu.VerifyRegistryToken(rt.Data.Token); ok {
+		t.Fatal("a deleted tenant's registry token still passes")
+	}
+}
+
+// TestDeployOneAtATime: a second deploy while one is under way is refused,
+// so each caller follows its own deploy's events.
+func TestDeployOneAtATime(t *testing.T) {
+	e := newEnv(t, Options{StepDelay: time.Hour})
+	tok := e.token(DemoUserEmail)
+	id, _ := e.newTenant(tok)
+	tp := "/api/v1/tenants/" + id
+	e.must(200, "POST", tp+"/deploy", tok, api.DeployRequest{Image: "app:1"}) // queued behind provisioning
+	if r := e.do("POST", tp+"/deploy", tok, api.DeployRequest{Image: "app:2"}); r.status != 409 || r.errorCode(t) != "deploy_in_progress" {
+		t.Fatalf("second deploy: %d %s", r.status, r.body)
+	}
+	if s, _ := e.emu.Tenant(id); !slices.Equal(s.Images, []string{"app:1"}) {
+		t.Fatalf("images %v", s.Images)
 	}
 }
 
@@ -303,6 +329,12 @@ func TestCustomDomain(t *testing.T) {
 	e.must(204, "DELETE", tp, tok, nil)
 	e.must(404, "GET", tp, tok, nil)
 	e.must(404, "DELETE", tp, tok, nil)
+	for domain, host := range map[string]string{"example.com": "@", "api.eu.example.com": "api.eu"} {
+		e.must(200, "POST", tp, tok, api.CustomDomainRequest{Domain: domain}).json(t, &cd)
+		if cd.Data.DNSInstructions.Host != host {
+			t.Errorf("%s: host %q, want %q", domain, cd.Data.DNSInstructions.Host, host)
+		}
+	}
 	for _, bad := range []string{"", "localhost", "a..b", "-a.com", "x.systemprompt.io", "1.2.3.4", "a b.com"} {
 		if r := e.do("POST", tp, tok, api.CustomDomainRequest{Domain: bad}); r.status != 400 {
 			t.Errorf("domain %q: %d", bad, r.status)

@@ -94,6 +94,20 @@ func restartSteps() []step {
 	}
 }
 
+// deploying reports whether a deploy of the tenant is running or queued.
+// s.mu must be held.
+func (t *tenant) deploying() bool {
+	if t.running != nil && t.running.kind == runDeploy {
+		return true
+	}
+	for _, r := range t.pending {
+		if r.kind == runDeploy {
+			return true
+		}
+	}
+	return false
+}
+
 func isTerminal(event string) bool {
 	return event == api.EventTenantReady || event == api.EventProvisioningFailed
 }

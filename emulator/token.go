@@ -19,6 +19,7 @@ type claims struct {
 	Iss   string `json:"iss,omitempty"`
 	Aud   string `json:"aud,omitempty"`
 	Repo  string `json:"repo,omitempty"` // registry tokens only
+	Tid   string `json:"tid,omitempty"`  // registry tokens only: the tenant
 	Iat   int64  `json:"iat"`
 	Exp   int64  `json:"exp"`
 }

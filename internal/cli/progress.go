@@ -39,9 +39,6 @@ var labels = map[string]string{
 }
 
 func (p *progress) event(eventType, message string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.n++
 	label, ok := labels[eventType]
 	if !ok {
 		label = strings.ReplaceAll(eventType, "_", " ")
@@ -50,6 +47,23 @@ func (p *progress) event(eventType, message string) {
 	if eventType == "provisioning_failed" {
 		mark = "✗"
 	}
+	p.line(mark, label, message)
+}
+
+// status shows a status seen while polling: a step still under way, or a
+// failure.
+func (p *progress) status(status, message string) {
+	mark := "…"
+	if status == "failed" {
+		mark = "✗"
+	}
+	p.line(mark, "status: "+status, message)
+}
+
+func (p *progress) line(mark, label, message string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
 	line := fmt.Sprintf("  %s %-22s", mark, label)
 	if message != "" {
 		line += "  " + message

@@ -65,7 +65,7 @@ func waitReady(ctx context.Context, f *Factory, t *target, timeout time.Duration
 		OnStatus: func(st api.TenantStatus) {
 			// While polling; the final "ready" is announced below.
 			if st.Status != api.StatusReady {
-				p.event("status: "+st.Status, api.Str(st.Message))
+				p.status(st.Status, api.Str(st.Message))
 			}
 		},
 	})
