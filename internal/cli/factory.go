@@ -65,11 +65,6 @@ func NewFactory() *Factory {
 	}
 }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 func (f *Factory) now() time.Time {
 	if f.Now != nil {
 		return f.Now()

@@ -6,6 +6,14 @@ import (
 	"unsafe"
 )
 
+// isTerminal reports whether f is a terminal: it answers the terminal
+// ioctl, which /dev/null and other character devices do not.
+func isTerminal(f *os.File) bool {
+	var t syscall.Termios
+	_, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	return e == 0
+}
+
 // withoutEcho runs read with the terminal's echo turned off when in is a
 // terminal, so that a typed secret does not show on screen. It reports
 // whether echo was turned off.
