@@ -122,7 +122,8 @@ func tenantArg(f *Factory, given string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s, _ := store.LoadTenants(files.Tenants) // a missing or broken file just means no default
+	// A missing or broken file only matters when it was needed for a default.
+	s, loadErr := store.LoadTenants(files.Tenants)
 	if given != "" {
 		return idOfName(s, given), nil
 	}
@@ -132,6 +133,11 @@ func tenantArg(f *Factory, given string) (string, error) {
 	}
 	id, err := cloudctx.ResolveTenant("", files, selected, s)
 	if errors.Is(err, spcloud.ErrNoTenant) {
+		// A broken tenants.json is why no tenant is known: logging in again
+		// resyncs it, where creating a tenant would buy one more.
+		if errors.Is(loadErr, spcloud.ErrTenantsCorrupted) {
+			return "", loadErr
+		}
 		// Knowing no tenant may just mean not being logged in yet: say so.
 		if _, cerr := f.Credentials(); cerr != nil {
 			if k := spcloud.KindOf(cerr); k != nil && k.LoginNeeded() {

@@ -21,6 +21,28 @@ func TestTenantCommandsBeforeLoginNeedLogin(t *testing.T) {
 	}
 }
 
+// A broken tenants.json behind a tenant command is named, with logging in
+// as the fix (exit 4), not creating a tenant; the file stays as it was.
+func TestBrokenTenantsFileBehindTenantCommands(t *testing.T) {
+	te := newTestEnv(t, true)
+	te.mustRun("auth", "login", "--provider", "github")
+	file := filepath.Join(te.dir, ".systemprompt", "tenants.json")
+	broken := []byte(`{"tenants": [ {"id": "`)
+	if err := os.WriteFile(file, broken, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"tenant", "show", "--offline"}, {"tenant", "status"}, {"secrets", "list"}} {
+		code, _, stderr := te.run(args...)
+		if code != ExitLoginNeeded || !strings.Contains(stderr, "tenants.json") || !strings.Contains(stderr, "spcloud auth login") ||
+			strings.Contains(stderr, "tenant create") {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	if got, _ := os.ReadFile(file); string(got) != string(broken) {
+		t.Errorf("tenants.json changed: %q", got)
+	}
+}
+
 func TestLogoutWhenNotLoggedInTouchesNothing(t *testing.T) {
 	te := newTestEnv(t, false)
 	code, _, stderr := te.run("auth", "logout", "--yes")
