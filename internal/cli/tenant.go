@@ -171,6 +171,7 @@ func idOfName(s *store.TenantStore, given string) string {
 
 func newTenantShowCmd(f *Factory) *cobra.Command {
 	var asJSON, offline, showSecrets bool
+	var flag string
 	cmd := &cobra.Command{
 		Use:   "show [ID]",
 		Short: "Show one tenant",
@@ -179,7 +180,11 @@ else the one chosen with 'spcloud tenant select', else the only cloud tenant.
 Online it asks the API; --offline reads tenants.json.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := tenantArg(f, firstArg(args))
+			given, err := idArg(args, flag)
+			if err != nil {
+				return err
+			}
+			id, err := tenantArg(f, given)
 			if err != nil {
 				return err
 			}
@@ -217,14 +222,20 @@ Online it asks the API; --offline reads tenants.json.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&offline, "offline", false, "read tenants.json only; make no network call")
 	cmd.Flags().BoolVar(&showSecrets, "reveal", false, "show database passwords and sync tokens in full in --json output")
+	cmd.Flags().StringVar(&flag, "tenant", "", "the tenant, like the ID argument")
 	return cmd
 }
 
-func firstArg(args []string) string {
-	if len(args) > 0 {
-		return args[0]
+// idArg is the tenant named by the ID argument or by --tenant (either, so
+// that every tenant command takes --tenant); "" when neither is given.
+func idArg(args []string, flag string) (string, error) {
+	if len(args) == 0 {
+		return flag, nil
 	}
-	return ""
+	if flag != "" && flag != args[0] {
+		return "", usageError("the tenant is named twice (%s and --tenant %s); give one", args[0], flag)
+	}
+	return args[0], nil
 }
 
 func printStoredTenant(f *Factory, t *store.StoredTenant) {
@@ -248,12 +259,17 @@ func printTenantInfo(f *Factory, t *api.TenantInfo) {
 
 func newTenantStatusCmd(f *Factory) *cobra.Command {
 	var asJSON bool
+	var flag string
 	cmd := &cobra.Command{
 		Use:   "status [ID]",
 		Short: "Show a tenant's provisioning status",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := tenantArg(f, firstArg(args))
+			given, err := idArg(args, flag)
+			if err != nil {
+				return err
+			}
+			id, err := tenantArg(f, given)
 			if err != nil {
 				return err
 			}
@@ -279,5 +295,6 @@ func newTenantStatusCmd(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&flag, "tenant", "", "the tenant, like the ID argument")
 	return cmd
 }

@@ -65,6 +65,14 @@ func TestTenantByName(t *testing.T) {
 	if strings.Contains(out, "s3cret") || strings.Contains(out, "syt_5d1c0e2a9b") {
 		t.Errorf("secrets shown without --reveal: %s", out)
 	}
+	// --tenant works here too, as the ambiguity hint says.
+	code, out2, stderr := te.run("tenant", "show", "--tenant", "acme-prod", "--offline", "--json")
+	if code != 0 || out2 != out {
+		t.Fatalf("--tenant: exit %d: %s %s", code, out2, stderr)
+	}
+	if code, _, stderr := te.run("tenant", "show", "acme-prod", "--tenant", "other", "--offline"); code != 1 || !strings.Contains(stderr, "named twice") {
+		t.Fatalf("two tenants: exit %d: %s", code, stderr)
+	}
 }
 
 // A token from SYSTEMPROMPT_API_TOKEN that is not a JWT is reported as such,
