@@ -130,11 +130,15 @@ func writeAtomic(path string, data []byte) error {
 
 // SetAside renames a broken file to "<name>.corrupt-<timestamp>" so that a
 // fresh one can be written without losing the old content. It returns the
-// new path.
+// new path. The kept file is made 0600 like every other: it may still hold
+// a token.
 func SetAside(path string) (string, error) {
 	aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405.000000000Z"))
 	if err := os.Rename(path, aside); err != nil {
 		return "", spcloud.E(spcloud.ErrFileSystem, path, err)
+	}
+	if err := os.Chmod(aside, FileMode); err != nil {
+		return aside, spcloud.E(spcloud.ErrFileSystem, aside, err)
 	}
 	return aside, nil
 }

@@ -192,7 +192,7 @@ func TestLoginOverCorruptedCredentials(t *testing.T) {
 	sp := filepath.Join(te.dir, ".systemprompt")
 	os.MkdirAll(sp, 0o700)
 	broken, _ := os.ReadFile(filepath.Join(fixtures, "credentials-truncated.json"))
-	os.WriteFile(filepath.Join(sp, "credentials.json"), broken, 0o600)
+	os.WriteFile(filepath.Join(sp, "credentials.json"), broken, 0o644) // as a careless editor left it
 	code, _, stderr := te.run("auth", "login")
 	if code != 0 || !strings.Contains(stderr, "kept as") {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -203,5 +203,10 @@ func TestLoginOverCorruptedCredentials(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(matches[0]); string(b) != string(broken) {
 		t.Error("the broken file was not kept as it was")
+	}
+	if st, err := os.Stat(matches[0]); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o600 {
+		t.Errorf("the kept copy may hold a token, yet its mode is %v", st.Mode().Perm())
 	}
 }
