@@ -32,7 +32,9 @@
 //     first run only and closes after its terminal event. The tenant stream
 //     without Last-Event-ID starts at the beginning of the current run; both
 //     close after a terminal event (tenant_ready or provisioning_failed)
-//     unless another run is already queued behind it.
+//     unless another run is already queued behind it. A stream resumed with
+//     a Last-Event-ID at or past that event, with nothing newer to send,
+//     closes at once instead of sending heartbeats for ever.
 //   - A deploy, restart or retry asked for while a run is in progress is
 //     queued and starts when the current run ends; the tenant status already
 //     reports the queued operation ("deploying", "restarting"). Only one

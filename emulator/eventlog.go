@@ -106,6 +106,21 @@ func (l *eventLog) since(from int) ([]*entry, <-chan struct{}, bool, int) {
 	return out, sn.wake, sn.ended, from
 }
 
+// seenEnd reports whether a client that has seen up to event id from has
+// seen the stream's stop event, with nothing for it after that.
+func (l *eventLog) seenEnd(from int, v view) bool {
+	if from <= 0 {
+		return false
+	}
+	sn := l.snap.Load()
+	for i := len(sn.entries) - 1; i >= 0; i-- {
+		if e := sn.entries[i]; v.frame(e) != nil {
+			return e.id <= from && v.stops(e)
+		}
+	}
+	return false
+}
+
 // count is the number of entries so far.
 func (l *eventLog) count() int {
 	return len(l.snap.Load().entries)

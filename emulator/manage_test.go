@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -406,4 +407,42 @@ func TestRegistryHook(t *testing.T) {
 	if r := e.do("GET", "/v2/", "", nil); r.status != 401 {
 		t.Fatalf("registry without credentials: %d", r.status)
 	}
+}
+
+// TestResumeAfterTheEnd: a client that resumes with the id of a stream's
+// last event (or a later one) is told at once that nothing more will come;
+// one that resumes before a later run still gets it.
+func TestResumeAfterTheEnd(t *testing.T) {
+	e := newEnv(t, Options{Heartbeat: time.Hour})
+	tok := e.token(DemoUserEmail)
+	id, co := e.newTenant(tok)
+	tp := "/api/v1/tenants/" + id
+	evs, _ := readAll(t, e.openStream(t.Context(), tp+"/events", tok, ""))
+	last := strconv.Itoa(len(evs))
+	checkout := "/api/v1/checkout/" + co.CheckoutSessionID + "/events"
+	for _, path := range []string{checkout, tp + "/events"} {
+		for _, from := range []string{last, "99"} {
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			got, _ := readAll(t, e.openStream(ctx, path, tok, from))
+			if ctx.Err() != nil || len(got) != 0 {
+				t.Errorf("%s from %s: %d events, stream left open: %v", path, from, len(got), ctx.Err() != nil)
+			}
+			cancel()
+		}
+	}
+	// A deploy after the end: the tenant stream resumed at the old end
+	// carries the new run; the checkout stream still has nothing more.
+	e.must(200, "POST", tp+"/deploy", tok, api.DeployRequest{Image: "app:2"})
+	if got := eventTypes(t, mustRead(t, e.openStream(t.Context(), tp+"/events", tok, last))); !slices.Equal(got, deployRun) {
+		t.Errorf("tenant stream after a deploy: %v", got)
+	}
+	if got := mustRead(t, e.openStream(t.Context(), checkout, tok, last)); len(got) != 0 {
+		t.Errorf("checkout stream after a deploy: %d events", len(got))
+	}
+}
+
+func mustRead(t *testing.T, resp *http.Response) []sseEvent {
+	t.Helper()
+	evs, _ := readAll(t, resp)
+	return evs
 }

@@ -182,6 +182,9 @@ func (s *Server) pump(ctx context.Context, send func([]byte) error, log *eventLo
 	lastSend := time.Now()
 	sent := 0
 	cursor := from // index of the next entry = id of the last one sent
+	if log.seenEnd(from, v) {
+		return // a client resuming after the end: nothing more will come
+	}
 	for {
 		entries, wake, ended, next := log.since(cursor)
 		cursor = next
