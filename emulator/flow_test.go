@@ -193,6 +193,9 @@ func TestCheckoutRejects(t *testing.T) {
 	}{
 		"not json":       {"{", "invalid_request"},
 		"two values":     {"{} {}", "invalid_request"},
+		"wrong type":     {`{"price_id": 5, "region": "iad"}`, "invalid_request"},
+		"not an object":  {`[1]`, "invalid_request"},
+		"empty":          {"", "invalid_request"},
 		"unknown price":  {api.CheckoutRequest{PriceID: "pri_nope", Region: "iad"}, "invalid_request"},
 		"no price":       {api.CheckoutRequest{Region: "iad"}, "invalid_request"},
 		"unknown region": {api.CheckoutRequest{PriceID: "pri_01pro", Region: "mars"}, "invalid_request"},
@@ -201,6 +204,10 @@ func TestCheckoutRejects(t *testing.T) {
 		r := e.do("POST", "/api/v1/checkout", tok, tc.body)
 		if r.status != 400 || r.errorCode(t) != tc.code {
 			t.Errorf("%s: %d %s", name, r.status, r.body)
+		}
+		// The message speaks of the API's fields, not of Go's types.
+		if b := string(r.body); strings.Contains(b, "api.") || strings.Contains(b, "Go ") {
+			t.Errorf("%s: %s", name, r.body)
 		}
 	}
 }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -244,7 +248,7 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "The request body is not valid JSON: "+err.Error())
+		writeError(w, http.StatusBadRequest, "invalid_request", bodyProblem(err))
 		return false
 	}
 	if dec.More() {
@@ -252,6 +256,45 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// bodyProblem says what is wrong with a request body in the API's terms,
+// without the Go type names a decoding error carries.
+func bodyProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &te) && te.Field != "":
+		return fmt.Sprintf("The field %q must be a JSON %s, not %s", te.Field, jsonKind(te.Type), te.Value)
+	case errors.As(err, &te):
+		return fmt.Sprintf("The request body must be a JSON %s, not %s", jsonKind(te.Type), te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("The request body is not valid JSON (at byte %d)", se.Offset)
+	case errors.As(err, &mb):
+		return fmt.Sprintf("The request body is larger than %d bytes", mb.Limit)
+	case errors.Is(err, io.EOF):
+		return "The request body is empty; a JSON object is expected"
+	}
+	return "The request body is not valid JSON"
+}
+
+// jsonKind names the JSON kind that decodes into t.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean (true or false)"
+	case reflect.String:
+		return "string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "object"
 }
 
 // baseURL is the emulator's own address as the client reached it.
