@@ -51,7 +51,7 @@ var (
 	ErrNetwork              = &Kind{"network_error", "Could not reach the systemprompt.io Cloud API", "Check your network connection and the API URL (SYSTEMPROMPT_API_URL), then try again.", false}
 	ErrFileSystem           = &Kind{"file_system_error", "A file could not be read or written", "Check the file's permissions and free disk space.", false}
 	ErrSessionsCorrupted    = &Kind{"sessions_corrupted", "The session file is corrupted", "Fix the file named above, or delete it to start over; spcloud never overwrites it.", false}
-	ErrSessionVersion       = &Kind{"session_version", "The session file has an unsupported version", "Delete the file named above; spcloud will create a new one.", false}
+	ErrSessionVersion       = &Kind{"session_version", "The session file has an unsupported version", "Once it is deleted, run the command again: spcloud starts a new session file.", false}
 	ErrCancelled            = &Kind{"cancelled", "Cancelled", "", false}
 )
 

@@ -238,7 +238,7 @@ func TestSessionBrokenIndexIsReported(t *testing.T) {
 	future, _ := os.ReadFile(filepath.Join(fixtures, "session-future-version.json"))
 	os.WriteFile(path, []byte(`{"version":1,"sessions":{"local":`+string(future)+`},"active_key":null,"updated_at":"2026-01-01T00:00:00Z"}`), 0o600)
 	code, _, errOut = sessRun(t, root, nil, "session", "list")
-	if code != 1 || !strings.Contains(errOut, path) || !strings.Contains(errOut, "Delete") {
+	if code != 1 || !strings.Contains(errOut, path) || !strings.Contains(errOut, "delete this file") {
 		t.Errorf("future version: %d %s", code, errOut)
 	}
 }
