@@ -8,6 +8,7 @@
 package cloudctx
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -92,7 +93,12 @@ func RequireValid(files *paths.Resolved, getenv paths.Getenv, apiURL string, now
 			// Logging in cannot help: the variable overrides the file.
 			return nil, spcloud.E(spcloud.ErrTokenExpired, spcloud.EnvAPIToken+" holds a token that is expired or not a JWT; set a fresh one, or unset it to use the credentials file", nil)
 		}
-		return nil, spcloud.E(spcloud.ErrTokenExpired, "the token in "+c.Path+" has expired", nil)
+		why := "has expired"
+		var se *spcloud.Error
+		if errors.As(err, &se) && se.Detail != "" {
+			why = se.Detail
+		}
+		return nil, spcloud.E(spcloud.ErrTokenExpired, "the token in "+c.Path+" "+why, nil)
 	}
 	return c, nil
 }

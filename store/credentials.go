@@ -49,10 +49,15 @@ func (c *Credentials) TokenState(now time.Time) token.State {
 	return token.StateOf(c.APIToken, spcloud.TokenExpiryWarning, now)
 }
 
-// CheckToken returns an ErrTokenExpired error when the token has expired.
+// CheckToken returns an ErrTokenExpired error when the token has expired or
+// cannot be read.
+// The error's Detail says which: "has expired" or "is not a readable JWT".
 func (c *Credentials) CheckToken(now time.Time) error {
+	if _, err := token.Decode(c.APIToken); err != nil {
+		return spcloud.E(spcloud.ErrTokenExpired, "is not a readable JWT, so it counts as expired", nil)
+	}
 	if token.IsExpired(c.APIToken, now) {
-		return spcloud.E(spcloud.ErrTokenExpired, "", nil)
+		return spcloud.E(spcloud.ErrTokenExpired, "has expired", nil)
 	}
 	return nil
 }

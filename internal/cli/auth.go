@@ -228,7 +228,8 @@ It makes no network call. Exits with 4 when logging in is needed.`,
 			if c.Source == cloudctx.FromFile {
 				w.AuthenticatedAt = c.AuthenticatedAt.String()
 			}
-			if claims, err := token.Decode(c.APIToken); err == nil {
+			claims, derr := token.Decode(c.APIToken)
+			if derr == nil {
 				w.ExpiresAt = time.Unix(claims.Expiry, 0).UTC().Format(time.RFC3339)
 				if w.UserEmail == "" {
 					w.UserEmail = claims.Email
@@ -243,8 +244,11 @@ It makes no network call. Exits with 4 when logging in is needed.`,
 				fmt.Fprintf(out, "User:     %s\n", orDash(w.UserEmail))
 				fmt.Fprintf(out, "API:      %s\n", w.APIURL)
 				fmt.Fprintf(out, "Token:    %s", strings.ReplaceAll(string(w.TokenState), "_", " "))
-				if w.ExpiresAt != "" {
+				switch {
+				case w.ExpiresAt != "":
 					fmt.Fprintf(out, " (expires %s)", w.ExpiresAt)
+				case derr != nil:
+					fmt.Fprint(out, " (not a readable JWT)")
 				}
 				fmt.Fprintln(out)
 				switch c.Source {

@@ -85,3 +85,21 @@ func TestBadEnvironmentToken(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 }
+
+// A credentials file whose token is no JWT counts as expired (CONTRACT §2)
+// and says why, online and offline.
+func TestUnreadableTokenSaysWhy(t *testing.T) {
+	te := newTestEnv(t, false)
+	sp := filepath.Join(te.dir, ".systemprompt")
+	os.MkdirAll(sp, 0o700)
+	os.WriteFile(filepath.Join(sp, "credentials.json"),
+		[]byte(`{"api_token": "not-a-jwt", "api_url": "https://api.systemprompt.io", "authenticated_at": "2026-01-01T00:00:00Z"}`), 0o600)
+	code, out, stderr := te.run("auth", "whoami")
+	if code != ExitLoginNeeded || !strings.Contains(out, "expired (not a readable JWT)") {
+		t.Errorf("whoami: exit %d: %s %s", code, out, stderr)
+	}
+	code, _, stderr = te.run("plans")
+	if code != ExitLoginNeeded || !strings.Contains(stderr, "not a readable JWT") || strings.Contains(stderr, "not-a-jwt") {
+		t.Errorf("plans: exit %d: %s", code, stderr)
+	}
+}
