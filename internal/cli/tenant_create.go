@@ -151,10 +151,13 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
 	}
 	out := createResult{TenantID: res.TenantID, TenantName: info.Name, TransactionID: res.TransactionID, PlanID: plan.ID,
 		Region: region.Code, FlyAppName: res.FlyAppName, AppURL: appURL, NeedsDeploy: res.NeedsDeploy}
-	fmt.Fprintf(f.IO.Err, "Tenant %s (%s) is ready after %s. Saved to %s\n", info.Name, res.TenantID, progress.elapsed(), files.Tenants)
 	if res.NeedsDeploy {
+		fmt.Fprintf(f.IO.Err, "Tenant %s (%s): its infrastructure is ready after %s, waiting for your app. Saved to %s\n", info.Name, res.TenantID, progress.elapsed(), files.Tenants)
 		fmt.Fprintln(f.IO.Err, "Next: deploy your app with 'spcloud deploy'.")
-	} else if appURL != "" {
+	} else {
+		fmt.Fprintf(f.IO.Err, "Tenant %s (%s) is ready after %s. Saved to %s\n", info.Name, res.TenantID, progress.elapsed(), files.Tenants)
+	}
+	if !res.NeedsDeploy && appURL != "" {
 		fmt.Fprintf(f.IO.Err, "Your app runs at %s\n", appURL)
 	}
 	if o.asJSON {
