@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spcloud/spcloud"
 	"github.com/spcloud/spcloud/api"
 	"github.com/spcloud/spcloud/checkout"
 	"github.com/spcloud/spcloud/store"
@@ -350,7 +352,7 @@ confirmation on a terminal; without one, pass --yes.`,
 				return err
 			}
 			if err := t.client.CancelSubscription(ctx, t.id); err != nil {
-				return fmt.Errorf("cancel the subscription of tenant %s: %w", t.id, err)
+				return goneOnServer(f, t, fmt.Errorf("cancel the subscription of tenant %s: %w", t.id, err))
 			}
 			fmt.Fprintf(f.IO.Err, "Cancelled the subscription of tenant %s.\n", t.label())
 			return forgetRemoved(f, t, o, api.SubscriptionCanceled)
@@ -376,6 +378,21 @@ func forgetRemoved(f *Factory, t *target, o *opOptions, status string) error {
 	return nil
 }
 
+// goneOnServer returns err, the failure of a cancel or delete; when the API
+// knows no such tenant, an entry for it in tenants.json is stale and is
+// taken out first, so that the next command does not trip on it.
+func goneOnServer(f *Factory, t *target, err error) error {
+	if errors.Is(err, spcloud.ErrTenantNotFound) {
+		if t.name != "" { // tenants.json has it
+			fmt.Fprintf(f.IO.Err, "Tenant %s is not on the server any more.\n", t.label())
+		}
+		if ferr := forgetTenant(f, t); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+	}
+	return err
+}
+
 func newTenantDeleteCmd(f *Factory) *cobra.Command {
 	o := &opOptions{}
 	cmd := &cobra.Command{
@@ -394,7 +411,7 @@ so it asks for confirmation on a terminal; without one, pass --yes.`,
 				return err
 			}
 			if err := t.client.DeleteTenant(ctx, t.id); err != nil {
-				return fmt.Errorf("delete tenant %s: %w", t.id, err)
+				return goneOnServer(f, t, fmt.Errorf("delete tenant %s: %w", t.id, err))
 			}
 			fmt.Fprintf(f.IO.Err, "Deleted tenant %s.\n", t.label())
 			return forgetRemoved(f, t, o, "deleted")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spcloud/spcloud/api"
 	"github.com/spcloud/spcloud/emulator"
 	"github.com/spcloud/spcloud/internal/testkit"
 	"github.com/spcloud/spcloud/store"
@@ -242,6 +243,21 @@ func TestTenantCancelAndDelete(t *testing.T) {
 	code, _, stderr := te.run("tenant", "delete", "--tenant", "no-such-tenant", "--yes")
 	if code != ExitError || !strings.Contains(stderr, "no-such-tenant") || !strings.Contains(stderr, "Hint:") {
 		t.Errorf("delete unknown: exit %d: %s", code, stderr)
+	}
+
+	// A tenant gone on the server but still in tenants.json: the delete
+	// fails, naming it, and the stale entry is taken out.
+	creds, err := store.LoadCredentials(filepath.Join(te.dir, ".systemprompt", "credentials.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := te.buyTenant()
+	if err := api.New(te.url, creds.APIToken).DeleteTenant(t.Context(), stale); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = te.run("tenant", "delete", "--tenant", stale, "--yes")
+	if code != ExitError || !strings.Contains(stderr, stale) || !strings.Contains(stderr, "not on the server any more") || te.stored(stale) != nil {
+		t.Errorf("delete of a stale entry: exit %d, still stored %v: %s", code, te.stored(stale) != nil, stderr)
 	}
 
 	// b is now the only tenant: the default.
