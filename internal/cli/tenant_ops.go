@@ -212,6 +212,14 @@ type dbResult struct {
 	DatabaseURL      string `json:"database_url"`
 }
 
+// syncTokenResult is rotate-sync-token's --json output: the API's answer
+// (RotateSyncTokenResponse) with the tenant, like the other operations.
+type syncTokenResult struct {
+	TenantID  string `json:"tenant_id"`
+	Status    string `json:"status"`
+	SyncToken string `json:"sync_token"`
+}
+
 // shown is a secret as a command prints it: in full with --reveal only.
 func shown(secret string, reveal bool) string {
 	if reveal {
@@ -317,7 +325,7 @@ The new token is saved to tenants.json (sync_token) and not printed unless
 			}
 			fmt.Fprintf(f.IO.Err, "Rotated the sync token of tenant %s. The new token is saved to %s\n", t.label(), t.files.Tenants)
 			if o.asJSON {
-				return printJSON(f, api.RotateSyncTokenResponse{Status: res.Status, SyncToken: shown(res.SyncToken, o.reveal)})
+				return printJSON(f, syncTokenResult{TenantID: t.id, Status: res.Status, SyncToken: shown(res.SyncToken, o.reveal)})
 			}
 			if o.reveal {
 				fmt.Fprintln(f.IO.Out, res.SyncToken)

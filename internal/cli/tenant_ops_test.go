@@ -157,6 +157,11 @@ func TestTenantRotations(t *testing.T) {
 	if st = te.state(id); strings.TrimSpace(out) != st.SyncToken {
 		t.Errorf("--reveal printed %q, emulator has %q", out, st.SyncToken)
 	}
+	out, _ = te.mustRun("tenant", "rotate-sync-token", "--yes", "--json")
+	var rs syncTokenResult
+	if err := json.Unmarshal([]byte(out), &rs); err != nil || rs.TenantID != id || rs.Status == "" || rs.SyncToken != "[REDACTED]" {
+		t.Errorf("--json: %v %s", err, out)
+	}
 
 	out, stderr = te.mustRun("tenant", "rotate-credentials", "--yes")
 	st = te.state(id)
