@@ -3,6 +3,7 @@ package spcloud
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind is a class of failure a user can act on. Each kind carries a one-line
@@ -123,6 +124,8 @@ type APIError struct {
 	Body    string
 	Method  string
 	Path    string
+	// RetryAfter is the wait the server asked for (Retry-After), or 0.
+	RetryAfter time.Duration
 }
 
 // MaxErrorBody is how much of a non-envelope error body is kept.

@@ -24,15 +24,20 @@ var DefaultRetry = RetryPolicy{MaxAttempts: 4, BaseDelay: 200 * time.Millisecond
 // NoRetry makes every call a single attempt.
 var NoRetry = RetryPolicy{MaxAttempts: 1}
 
-// backoff is the wait before attempt+1: Retry-After when the server gave one
-// (capped by MaxDelay), else exponential with full jitter.
+// backoff is the wait before attempt+1: exponential with jitter, or the
+// server's Retry-After when that is longer (a Retry-After of 0 or in the
+// past does not make a client hammer). The caller bounds the total by
+// MaxElapsed.
 func (p RetryPolicy) backoff(attempt int, hdr http.Header) time.Duration {
-	if d, ok := RetryAfter(hdr, time.Now()); ok {
-		if d > p.MaxDelay {
-			d = p.MaxDelay
-		}
-		return d
+	d := p.jittered(attempt)
+	if ra, ok := RetryAfter(hdr, time.Now()); ok && ra > d {
+		return ra
 	}
+	return d
+}
+
+// jittered is exponential backoff from BaseDelay, capped at MaxDelay.
+func (p RetryPolicy) jittered(attempt int) time.Duration {
 	d := p.BaseDelay << (attempt - 1)
 	if d > p.MaxDelay || d <= 0 {
 		d = p.MaxDelay

@@ -39,14 +39,12 @@ func (s *EventStream) Close() error {
 }
 
 // idleTimer cancels a connection that sends no byte for a while: a stalled
-// stream counts as a dropped one.
+// stream counts as a dropped one. Its wait comes from the stream's pace.
 type idleTimer struct {
-	d     time.Duration
+	pace  *streamPace
 	t     *time.Timer
 	fired atomic.Bool
 }
-
-func (it *idleTimer) reset() { it.t.Reset(it.d) }
 
 func (it *idleTimer) stop() { it.t.Stop() }
 
@@ -58,7 +56,8 @@ type idleReader struct {
 func (r idleReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if n > 0 {
-		r.it.reset()
+		r.it.pace.saw(time.Now())
+		r.it.t.Reset(r.it.pace.idle())
 	}
 	if err != nil && r.it.fired.Load() {
 		return n, ErrStreamStalled
@@ -71,10 +70,58 @@ func (r idleReader) Close() error { return r.r.Close() }
 // ErrStreamStalled is returned when a stream sent nothing for its idle timeout.
 var ErrStreamStalled = errors.New("event stream stalled: no data within the idle timeout")
 
+// stallFactor: a stream silent for this many times the longest gap seen
+// between its bytes (heartbeats included) is taken as stalled.
+const stallFactor = 4
+
+// streamPace learns how often a stream sends, so that a stall is noticed in
+// about the time a few of its events take rather than after a fixed minute,
+// without cutting off a server that is only quiet. It is used by the
+// goroutine reading the stream only.
+type streamPace struct {
+	minIdle, maxIdle time.Duration
+	maxGap           time.Duration // longest silence seen inside a connection
+	last             time.Time     // when the connection opened or last sent
+	quiet            int           // stalls in a row that brought no event
+}
+
+// opened starts timing a new connection.
+func (p *streamPace) opened(now time.Time) { p.last = now }
+
+// saw records bytes arriving.
+func (p *streamPace) saw(now time.Time) {
+	if gap := now.Sub(p.last); gap > p.maxGap {
+		p.maxGap = gap
+	}
+	p.last = now
+}
+
+// idle is how long the stream may stay silent: maxIdle until its pace is
+// known, then stallFactor times its longest gap within [minIdle, maxIdle],
+// doubled for each quiet stall in a row.
+func (p *streamPace) idle() time.Duration {
+	d := p.maxIdle
+	if p.maxGap > 0 {
+		d = min(max(stallFactor*p.maxGap, p.minIdle), p.maxIdle)
+	}
+	for i := 0; i < p.quiet && d < p.maxIdle; i++ {
+		d *= 2
+	}
+	return min(d, p.maxIdle)
+}
+
 // OpenStream connects to the event stream at path, resuming after
 // lastEventID when it is not empty. A connection silent for idle (0: never)
 // is closed with ErrStreamStalled.
 func (c *Client) OpenStream(ctx context.Context, path, lastEventID string, idle time.Duration) (*EventStream, error) {
+	var pace *streamPace
+	if idle > 0 {
+		pace = &streamPace{minIdle: idle, maxIdle: idle}
+	}
+	return c.openStream(ctx, path, lastEventID, pace)
+}
+
+func (c *Client) openStream(ctx context.Context, path, lastEventID string, pace *streamPace) (*EventStream, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(path), nil)
 	if err != nil {
@@ -90,9 +137,10 @@ func (c *Client) OpenStream(ctx context.Context, path, lastEventID string, idle 
 		c.debug("stream open", "url", redactURL(req.URL.String()), "last_event_id", lastEventID)
 	}
 	var it *idleTimer
-	if idle > 0 {
-		it = &idleTimer{d: idle}
-		it.t = time.AfterFunc(idle, func() {
+	if pace != nil {
+		pace.opened(time.Now())
+		it = &idleTimer{pace: pace}
+		it.t = time.AfterFunc(pace.idle(), func() {
 			it.fired.Store(true)
 			cancel()
 		})
@@ -115,11 +163,14 @@ func (c *Client) OpenStream(ctx context.Context, path, lastEventID string, idle 
 			it.stop()
 		}
 		cancel()
-		return nil, parseAPIError(http.MethodGet, path, resp.StatusCode, body)
+		ae := parseAPIError(http.MethodGet, path, resp.StatusCode, body)
+		ae.RetryAfter, _ = RetryAfter(resp.Header, time.Now())
+		return nil, ae
 	}
 	var body io.ReadCloser = resp.Body
 	if it != nil {
-		it.reset()
+		pace.saw(time.Now())
+		it.t.Reset(pace.idle())
 		body = idleReader{r: resp.Body, it: it}
 	}
 	return &EventStream{body: body, reader: NewSSEReader(body), cancel: cancel, idle: it}, nil
@@ -129,34 +180,52 @@ func (c *Client) OpenStream(ctx context.Context, path, lastEventID string, idle 
 type FollowOptions struct {
 	// LastEventID resumes after this id.
 	LastEventID string
-	// IdleTimeout closes a connection that sends nothing (heartbeats
-	// included) for this long; default 45 s.
-	IdleTimeout time.Duration
+	// IdleTimeout is the longest a connection may send nothing (heartbeats
+	// included) before it counts as dropped; default 45 s. Once the
+	// stream's pace is known a stall is noticed sooner: after four times
+	// the longest silence seen so far, but not before MinIdle (default
+	// 1 s). Each stall in a row that brought no event doubles that wait, so
+	// a server that is only quiet soon gets the full IdleTimeout.
+	IdleTimeout, MinIdle time.Duration
 	// MaxFailures is how many connections in a row may fail (or end without
-	// an event) before Follow gives up with ErrStreamUnavailable; default 4.
+	// an event) before Follow gives up with ErrStreamUnavailable; default 4,
+	// and below 0 never (the context then bounds the wait).
 	MaxFailures int
-	// Backoff is the first reconnection delay, doubled per failure up to
-	// MaxBackoff; defaults 100 ms and 3 s. A server's retry: field replaces
-	// Backoff when it is shorter than MaxBackoff.
+	// Backoff is the first reconnection delay after a failure, doubled per
+	// failure up to MaxBackoff; defaults 100 ms and 3 s. The server's
+	// retry: field is the delay after a drop that followed progress, and
+	// the least delay after a failure; a Retry-After on a refused
+	// connection is waited out in full. Both are capped at MaxServerDelay.
 	Backoff, MaxBackoff time.Duration
 	// OnReconnect, when set, is told about each reconnection.
 	OnReconnect func(failures int, err error)
 }
 
+// MaxServerDelay caps the delays a server asks for (retry:, Retry-After),
+// so that a wrong value cannot park a client for hours.
+const MaxServerDelay = time.Minute
+
 // ErrStreamUnavailable means the stream failed too often; callers fall back
 // to polling the status.
 var ErrStreamUnavailable = errors.New("event stream unavailable")
 
+// maxSeenIDs bounds the memory spent remembering non-numeric event ids.
+const maxSeenIDs = 4096
+
 // Follow reads the stream at path, reconnecting with Last-Event-ID after a
-// drop, and calls handle for each event other than heartbeats. Events with a
-// numeric id not above the last one seen are skipped, so none is delivered
-// twice even by a server that ignores Last-Event-ID. Follow returns nil when
-// handle reports done, handle's error, the context's error, an *APIError the
-// server answered with (other than 5xx and 429), or an error wrapping
-// ErrStreamUnavailable after MaxFailures failed connections in a row.
+// drop or a stall, and calls handle for each event other than heartbeats.
+// Events are delivered once: one with a numeric id not above the last one
+// seen, or a non-numeric id seen before, is skipped, even from a server that
+// ignores Last-Event-ID. Follow returns nil when handle reports done,
+// handle's error, the context's error, an *APIError the server answered with
+// (other than 5xx and 429), or an error wrapping ErrStreamUnavailable after
+// MaxFailures failed connections in a row.
 func (c *Client) Follow(ctx context.Context, path string, opts FollowOptions, handle func(Event) (done bool, err error)) error {
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = 45 * time.Second
+	}
+	if opts.MinIdle == 0 {
+		opts.MinIdle = time.Second
 	}
 	if opts.MaxFailures == 0 {
 		opts.MaxFailures = 4
@@ -167,17 +236,18 @@ func (c *Client) Follow(ctx context.Context, path string, opts FollowOptions, ha
 	if opts.MaxBackoff == 0 {
 		opts.MaxBackoff = 3 * time.Second
 	}
+	pace := &streamPace{minIdle: min(opts.MinIdle, opts.IdleTimeout), maxIdle: opts.IdleTimeout}
 	lastID := opts.LastEventID
 	lastNum, lastIsNum := parseID(lastID)
+	seen := map[string]bool{}
 	failures := 0
 	var serverRetry time.Duration
-	var lastErr error
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		delivered := false
-		stream, err := c.OpenStream(ctx, path, lastID, opts.IdleTimeout)
+		stream, err := c.openStream(ctx, path, lastID, pace)
 		if err == nil {
 			for {
 				ev, rerr := stream.Next()
@@ -186,13 +256,20 @@ func (c *Client) Follow(ctx context.Context, path string, opts FollowOptions, ha
 					break
 				}
 				if r := stream.Retry(); r > 0 {
-					serverRetry = r
+					serverRetry = min(r, MaxServerDelay)
 				}
 				if n, ok := parseID(ev.ID); ok {
 					if lastIsNum && n <= lastNum {
 						continue // already delivered
 					}
 					lastNum, lastIsNum = n, true
+				} else if ev.ID != "" {
+					if seen[ev.ID] {
+						continue
+					}
+					if len(seen) < maxSeenIDs {
+						seen[ev.ID] = true
+					}
 				}
 				if ev.ID != "" {
 					lastID = ev.ID
@@ -201,6 +278,7 @@ func (c *Client) Follow(ctx context.Context, path string, opts FollowOptions, ha
 					continue
 				}
 				delivered = true
+				pace.quiet = 0
 				done, herr := handle(ev)
 				if herr != nil || done {
 					stream.Close()
@@ -219,25 +297,20 @@ func (c *Client) Follow(ctx context.Context, path string, opts FollowOptions, ha
 		if err == io.EOF || err == nil {
 			err = errors.New("server closed the stream")
 		}
-		lastErr = err
-		if delivered {
-			failures = 0
+		switch {
+		case delivered:
+			failures = 0 // the stream was healthy: reconnect and go on
+		case errors.Is(err, ErrStreamStalled) && pace.idle() < pace.maxIdle:
+			// Silent for longer than its pace, not yet for IdleTimeout: a
+			// suspicion, not a failure. Next time it is given twice as long.
+			pace.quiet++
+		default:
+			failures++
+			if opts.MaxFailures >= 0 && failures > opts.MaxFailures {
+				return fmt.Errorf("%w after %d attempts: %v", ErrStreamUnavailable, failures, RedactText(err.Error()))
+			}
 		}
-		failures++
-		if failures > opts.MaxFailures {
-			return fmt.Errorf("%w after %d attempts: %v", ErrStreamUnavailable, failures, RedactText(lastErr.Error()))
-		}
-		wait := opts.Backoff << (failures - 1)
-		if serverRetry > 0 && serverRetry < wait {
-			wait = serverRetry
-		}
-		if delivered {
-			// A drop after progress: reconnect at once, the stream was healthy.
-			wait = 0
-		}
-		if wait > opts.MaxBackoff {
-			wait = opts.MaxBackoff
-		}
+		wait := reconnectDelay(opts, failures, serverRetry, ae)
 		if opts.OnReconnect != nil {
 			opts.OnReconnect(failures, err)
 		}
@@ -245,13 +318,35 @@ func (c *Client) Follow(ctx context.Context, path string, opts FollowOptions, ha
 			c.debug("stream reconnect", "path", redactURL(path), "failures", failures, "wait", wait, "error", RedactText(err.Error()))
 		}
 		if wait > 0 {
+			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
+				t.Stop()
 				return ctx.Err()
-			case <-time.After(wait):
+			case <-t.C:
 			}
 		}
 	}
+}
+
+// reconnectDelay is the wait before the next connection. With no failure
+// (a drop after progress, a suspected stall) it is the server's retry:
+// delay, none when it gave none. After failures: exponential backoff, at
+// least the server's retry: delay, and all of a Retry-After the refusal
+// carried.
+func reconnectDelay(opts FollowOptions, failures int, serverRetry time.Duration, refused *spcloud.APIError) time.Duration {
+	if failures == 0 {
+		return serverRetry
+	}
+	wait := opts.Backoff << (failures - 1)
+	if wait > opts.MaxBackoff || wait <= 0 {
+		wait = opts.MaxBackoff
+	}
+	wait = max(wait, serverRetry)
+	if refused != nil && refused.RetryAfter > wait {
+		wait = min(refused.RetryAfter, MaxServerDelay)
+	}
+	return wait
 }
 
 func parseID(id string) (uint64, bool) {

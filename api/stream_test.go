@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -176,6 +177,142 @@ func TestStalledStreamCountsAsDrop(t *testing.T) {
 	})
 	if err != nil || strings.Join(got, ",") != "1,2" || time.Since(start) > 2*time.Second {
 		t.Fatalf("got %v, err %v, after %s", got, err, time.Since(start))
+	}
+}
+
+// A stream that goes quiet after a quick start is taken as stalled within a
+// few of its gaps, long before IdleTimeout, and resumed where it stopped.
+func TestStallNoticedAtTheStreamsPace(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := conns.Add(1)
+		w.Header().Set("Content-Type", "text/event-stream")
+		if n == 1 {
+			for i := 1; i <= 3; i++ {
+				fmt.Fprintf(w, "id: %d\nevent: provisioning\ndata: {}\n\n", i)
+				w.(http.Flusher).Flush()
+				time.Sleep(20 * time.Millisecond)
+			}
+			<-r.Context().Done() // stalls without closing
+			return
+		}
+		io.WriteString(w, "id: 4\nevent: provisioning\ndata: {}\n\n")
+	}))
+	defer srv.Close()
+	var got []string
+	start := time.Now()
+	err := New(srv.URL, "tok").Follow(context.Background(), "/x", FollowOptions{MinIdle: 200 * time.Millisecond}, func(ev Event) (bool, error) {
+		got = append(got, ev.ID)
+		return ev.ID == "4", nil
+	})
+	if took := time.Since(start); err != nil || strings.Join(got, ",") != "1,2,3,4" || took > 2*time.Second {
+		t.Fatalf("got %v, err %v, after %s (IdleTimeout is 45 s)", got, err, took)
+	}
+}
+
+// A server that is only quiet, with heartbeats slower than the pace it
+// started at, is given more time at each stall and then followed to its
+// end: stalls noticed before IdleTimeout are not failures, so even
+// MaxFailures 1 does not give it up.
+func TestQuietServerIsNotGivenUp(t *testing.T) {
+	var conns atomic.Int32
+	begun := time.Now()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conns.Add(1)
+		w.Header().Set("Content-Type", "text/event-stream")
+		fl := w.(http.Flusher)
+		if r.Header.Get("Last-Event-ID") == "" {
+			for i := 1; i <= 3; i++ {
+				fmt.Fprintf(w, "id: %d\nevent: provisioning\ndata: {}\n\n", i)
+				fl.Flush()
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		tick := time.NewTicker(300 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-tick.C:
+			}
+			if time.Since(begun) > 1500*time.Millisecond {
+				io.WriteString(w, "id: 4\nevent: provisioning\ndata: {}\n\n")
+				fl.Flush()
+				return
+			}
+			io.WriteString(w, "event: heartbeat\ndata: {}\n\n")
+			fl.Flush()
+		}
+	}))
+	defer srv.Close()
+	var got []string
+	err := New(srv.URL, "tok").Follow(context.Background(), "/x", FollowOptions{MinIdle: 50 * time.Millisecond, Backoff: time.Millisecond, MaxFailures: 1}, func(ev Event) (bool, error) {
+		got = append(got, ev.ID)
+		return ev.ID == "4", nil
+	})
+	if err != nil || strings.Join(got, ",") != "1,2,3,4" || conns.Load() > 5 {
+		t.Fatalf("got %v, err %v, %d connections", got, err, conns.Load())
+	}
+}
+
+// The server's retry: field sets the delay after a drop, and a 503's
+// Retry-After is waited out in full.
+func TestReconnectHonoursServerDelays(t *testing.T) {
+	var mu sync.Mutex
+	var at []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		at = append(at, time.Now())
+		n := len(at)
+		mu.Unlock()
+		switch n {
+		case 1: // one event, then a drop
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, "retry: 300\n\nid: 1\nevent: provisioning\ndata: {}\n\n")
+		case 2:
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, "id: 2\nevent: provisioning\ndata: {}\n\n")
+		}
+	}))
+	defer srv.Close()
+	err := New(srv.URL, "tok").Follow(context.Background(), "/x", FollowOptions{Backoff: time.Millisecond}, func(ev Event) (bool, error) {
+		return ev.ID == "2", nil
+	})
+	if err != nil || len(at) != 3 {
+		t.Fatalf("err %v after %d connections", err, len(at))
+	}
+	if d := at[1].Sub(at[0]); d < 300*time.Millisecond || d > 900*time.Millisecond {
+		t.Errorf("reconnected %s after the drop; the server asked for 300ms", d)
+	}
+	if d := at[2].Sub(at[1]); d < time.Second || d > 2*time.Second {
+		t.Errorf("reconnected %s after the 503; Retry-After said 1s", d)
+	}
+}
+
+// Events with ids that are not numbers are delivered once, even from a
+// server that replays from the start on every connection.
+func TestNonNumericIDsDeliveredOnce(t *testing.T) {
+	var conns atomic.Int32
+	ids := []string{"a", "b", "c", "d"}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int(conns.Add(1))
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, id := range ids[:min(n+1, len(ids))] { // replays, a little further each time
+			fmt.Fprintf(w, "id: %s\nevent: provisioning\ndata: {}\n\n", id)
+		}
+	}))
+	defer srv.Close()
+	var got []string
+	err := New(srv.URL, "tok").Follow(context.Background(), "/x", FollowOptions{Backoff: time.Millisecond}, func(ev Event) (bool, error) {
+		got = append(got, ev.ID)
+		return ev.ID == "d", nil
+	})
+	if err != nil || strings.Join(got, ",") != "a,b,c,d" {
+		t.Fatalf("got %v, err %v", got, err)
 	}
 }
 
