@@ -185,7 +185,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 // follow follows the checkout's event stream into res until the tenant is
 // ready, falling back to polling the tenant status when the stream cannot
-// be had and the tenant is known.
+// be had and the tenant is known; until it is known, it keeps trying the
+// stream within the wait limit.
 func follow(ctx context.Context, opts Options, sessionID string, res *Result, tr *tracker) error {
 	timeout := opts.WaitTimeout
 	if timeout <= 0 {
@@ -194,7 +195,7 @@ func follow(ctx context.Context, opts Options, sessionID string, res *Result, tr
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	err := opts.Client.FollowCheckoutEvents(wctx, sessionID, opts.Follow, nil, func(ev api.CheckoutEvent) (bool, error) {
+	handle := func(ev api.CheckoutEvent) (bool, error) {
 		if ev.TenantID != "" && res.TenantID == "" {
 			res.TenantID = ev.TenantID
 			tr.setTenant(ev.TenantID)
@@ -220,7 +221,19 @@ func follow(ctx context.Context, opts Options, sessionID string, res *Result, tr
 			return true, &ProvisioningError{TenantID: res.TenantID, Message: messageOr(ev.Message)}
 		}
 		return false, nil
-	})
+	}
+	var err error
+	for round := 0; ; round++ {
+		err = opts.Client.FollowCheckoutEvents(wctx, sessionID, opts.Follow, nil, handle)
+		// The payment went through, but until an event names the tenant
+		// there is no status to poll: keep at the stream, within the limit.
+		if !errors.Is(err, api.ErrStreamUnavailable) || res.TenantID != "" || wctx.Err() != nil {
+			break
+		}
+		if round == 0 {
+			fmt.Fprintln(opts.Stderr, "The checkout event stream is unavailable; trying again until it answers...")
+		}
+	}
 	if err == nil {
 		return nil
 	}

@@ -225,12 +225,35 @@ func TestRunStreamFallback(t *testing.T) {
 		t.Errorf("statuses %+v, stderr %q", statuses.all(), stderr.String())
 	}
 
-	// Without a tenant id there is nothing to poll.
+	// Without a tenant id there is nothing to poll: the paid checkout keeps
+	// at the stream through an outage longer than MaxFailures...
 	f2 := newFakeCloud(t, pending)
-	f2.checkoutEvents = unavailable
-	_, err = Run(withTimeout(t), Options{Client: api.New(f2.URL, "tok", api.WithRetry(api.NoRetry)), PriceID: "p", Port: testkit.FreePort(t),
-		Open: (&testkit.Browser{}).Open, Follow: fastFollow})
-	if !errors.Is(err, api.ErrStreamUnavailable) || !strings.Contains(err.Error(), "tenant is not known yet") {
+	outage := 0
+	f2.checkoutEvents = func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		outage++
+		n := outage
+		mu.Unlock()
+		if n <= 3*fastFollow.MaxFailures {
+			unavailable(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, checkoutEvent(1, "infrastructure_ready", ""))
+	}
+	var stderr2 testkit.SyncBuffer
+	res, err = Run(withTimeout(t), Options{Client: api.New(f2.URL, "tok", api.WithRetry(api.NoRetry)), PriceID: "p", Port: testkit.FreePort(t),
+		Open: (&testkit.Browser{}).Open, Follow: fastFollow, Stderr: &stderr2})
+	if err != nil || res.TenantID != fixtureTenant || !res.NeedsDeploy || !strings.Contains(stderr2.String(), "trying again") {
+		t.Errorf("through an outage: %+v, %v; stderr %q", res, err, stderr2.String())
+	}
+
+	// ... and one that never ends runs into the wait limit.
+	f3 := newFakeCloud(t, pending)
+	f3.checkoutEvents = unavailable
+	_, err = Run(withTimeout(t), Options{Client: api.New(f3.URL, "tok", api.WithRetry(api.NoRetry)), PriceID: "p", Port: testkit.FreePort(t),
+		Open: (&testkit.Browser{}).Open, Follow: fastFollow, WaitTimeout: 300 * time.Millisecond})
+	if !errors.Is(err, ErrWaitTimeout) {
 		t.Errorf("err = %v", err)
 	}
 }

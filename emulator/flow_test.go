@@ -245,7 +245,7 @@ func TestCheckoutFlow(t *testing.T) {
 
 	evs, retryFirst := readAll(t, stream)
 	if !retryFirst {
-		t.Error("stream did not start with retry: 1000")
+		t.Error("stream did not start with retry: 200")
 	}
 	if got := eventTypes(t, evs); !slices.Equal(got, healthyRun) {
 		t.Fatalf("event types %v", got)

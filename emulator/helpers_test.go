@@ -278,7 +278,7 @@ func readAll(t *testing.T, resp *http.Response) ([]sseEvent, bool) {
 				return out, retryFirst
 			}
 			if first {
-				retryFirst = ev.event == "retry:" && ev.data == "1000"
+				retryFirst = ev.event == "retry:" && ev.data == "200"
 				first = false
 			}
 			if ev.event == "provisioning" {
