@@ -19,9 +19,10 @@ need_apt curl curl || { echo "curl is needed" >&2; exit 1; }
 SPCLOUD=$(spcloud_bin)
 (cd "$ROOT" && go build -o "$OUT/fanout" ./bench/cmd/fanout)
 
-# A long step delay: only the restart's first event (emitted inside the
-# POST) is timed; the rest of the run follows slowly.
-start_emulator "$SPCLOUD" --step-delay 1s --heartbeat 15s
+# A long step delay: the fleet opens between a restart's first event and
+# its second, which is the one timed (fanout -step must match).
+STEP=${STEP:-5s}
+start_emulator "$SPCLOUD" --step-delay "$STEP" --heartbeat 15s
 login "$SPCLOUD" "$WORK/project"
 echo "fanout: emulator pid $EMU_PID, open-file limit $(ulimit -n), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
-"$OUT/fanout" -url "$URL" -token "$TOKEN" -pid "$EMU_PID" -n "$N" -trials "$TRIALS"
+"$OUT/fanout" -url "$URL" -token "$TOKEN" -pid "$EMU_PID" -n "$N" -trials "$TRIALS" -step "$STEP"

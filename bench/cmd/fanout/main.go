@@ -6,11 +6,15 @@
 //
 //	fanout -url http://127.0.0.1:PORT -token TOKEN -pid EMULATOR_PID -n 10000
 //
-// The event is the first of a restart, which the emulator emits inside the
-// POST .../restart handler; the clock starts just before that POST is sent,
-// so each figure is an upper bound. Subscribers are raw HTTP/1.1
-// connections, read by one epoll loop (fleet_linux.go), that resume after
-// the tenant's last event (Last-Event-ID), so they wait for the next one.
+// The timed event is the second of a restart. The emulator emits a
+// restart's first event inside the POST and the next one -step later (its
+// --step-delay); the fleet opens in between, resuming after the first
+// event (Last-Event-ID), so it waits for the second. A stream resumed after
+// a run's last event closes at once, so subscribers must join mid-run.
+// The clock for each subscriber is its arrival time minus (the moment just
+// before the POST was sent + -step): the emulator starts its step timer
+// after that moment, so each figure is an upper bound. Subscribers are raw
+// HTTP/1.1 connections, read by one epoll loop (fleet_linux.go).
 // Loopback only.
 package main
 
@@ -40,8 +44,8 @@ var (
 	pid      = flag.Int("pid", 0, "emulator process id, for its memory")
 	n        = flag.Int("n", 10000, "subscribers")
 	trials   = flag.Int("trials", 3, "events to time (a fresh fleet each)")
-	hold     = flag.Duration("hold", 0, "pause before each event (to attach a profiler)")
 	deadline = flag.Duration("timeout", 20*time.Second, "longest wait for the fleet to connect or for the event to arrive")
+	step     = flag.Duration("step", 5*time.Second, "the emulator's --step-delay: the fleet must open within it")
 )
 
 func main() {
@@ -59,11 +63,7 @@ func main() {
 	var all []time.Duration
 	var worstP99 time.Duration
 	for trial := 1; trial <= *trials; trial++ {
-		last, err := lastEventID(id)
-		if err != nil {
-			fail(err)
-		}
-		lat, open, missed, err := runTrial(u.Host, id, last)
+		lat, open, missed, err := runTrial(u.Host, id)
 		if err != nil {
 			fail(err)
 		}
@@ -165,7 +165,7 @@ func readyTenant() (string, error) {
 // to its end (the stream closes after the run's final event) and returns
 // the last event id: subscribers resuming after it wait for the next event.
 func lastEventID(id string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", *baseURL+"/api/v1/tenants/"+id+"/events", nil)
 	req.Header.Set("Authorization", "Bearer "+*token)
@@ -187,13 +187,27 @@ func lastEventID(id string) (string, error) {
 	return last, nil
 }
 
-// runTrial opens the fleet, triggers one event and times its arrival at
-// each subscriber. It returns the latencies, the emulator's VmRSS with the
-// fleet open, and how many subscribers missed the event.
-func runTrial(host, id, last string) ([]time.Duration, int64, int, error) {
+// runTrial waits for the tenant's current run to end, starts a restart,
+// opens the fleet after the restart's first event, and times the arrival
+// of the second at each subscriber. It returns the latencies, the
+// emulator's VmRSS with the fleet open, and how many subscribers missed
+// the event.
+func runTrial(host, id string) ([]time.Duration, int64, int, error) {
+	last, err := lastEventID(id)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	n0, err := strconv.Atoi(last)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("event id %q is not a number", last)
+	}
+	t0 := time.Now()
+	if err := api("POST", "/api/v1/tenants/"+id+"/restart", nil); err != nil {
+		return nil, 0, 0, err
+	}
+	emitted := t0.Add(*step) // no earlier than this: an upper bound on each latency
 	request := "GET /api/v1/tenants/" + id + "/events HTTP/1.1\r\nHost: " + host +
-		"\r\nAuthorization: Bearer " + *token + "\r\nAccept: text/event-stream\r\nLast-Event-ID: " + last + "\r\n\r\n"
-	start := time.Now()
+		"\r\nAuthorization: Bearer " + *token + "\r\nAccept: text/event-stream\r\nLast-Event-ID: " + strconv.Itoa(n0+1) + "\r\n\r\n"
 	fl, err := openFleet(host, request, *n)
 	if err != nil {
 		return nil, 0, 0, err
@@ -203,28 +217,20 @@ func runTrial(host, id, last string) ([]time.Duration, int64, int, error) {
 	if !until(*deadline, func() bool { return fl.ready.Load()+fl.dead.Load() >= int64(*n) }) || fl.dead.Load() > 0 {
 		return nil, 0, 0, fmt.Errorf("the fleet did not connect within %s: %d ready, %d closed", *deadline, fl.ready.Load(), fl.dead.Load())
 	}
-	fmt.Printf("  %d subscribers open after %s\n", *n, time.Since(start).Round(time.Millisecond))
+	opened := time.Since(t0)
+	fmt.Printf("  %d subscribers open %s after the restart\n", *n, opened.Round(time.Millisecond))
+	if opened > *step-2*time.Second || fl.arrived.Load() > 0 {
+		return nil, 0, 0, fmt.Errorf("the fleet took %s to open, too close to the %s step: raise -step and --step-delay together", opened.Round(time.Millisecond), *step)
+	}
 	time.Sleep(time.Second) // let the emulator settle before reading its memory
 	open, _ := memory()
-	if *hold > 0 {
-		fmt.Printf("  holding %s before the event (pid %d)\n", *hold, os.Getpid())
-		time.Sleep(*hold)
-	}
-
-	t0 := time.Now().UnixNano()
-	if err := api("POST", "/api/v1/tenants/"+id+"/restart", nil); err != nil {
-		return nil, 0, 0, err
-	}
-	until(*deadline, func() bool { return fl.arrived.Load()+fl.dead.Load() >= int64(*n) })
-	if *hold > 0 {
-		time.Sleep(*hold) // keep the teardown out of a profile of the event
-	}
+	until(*step+*deadline, func() bool { return fl.arrived.Load()+fl.dead.Load() >= int64(*n) })
 	fl.stop.Store(true)
 	var lat []time.Duration
 	missed := 0
 	for i := range fl.got {
 		if t := atomic.LoadInt64(&fl.got[i]); t > 0 {
-			lat = append(lat, time.Duration(t-t0))
+			lat = append(lat, time.Duration(t-emitted.UnixNano()))
 		} else {
 			missed++
 		}
