@@ -17,6 +17,7 @@ type Kind struct {
 	loginNeeded bool
 }
 
+// Error is the kind's one-line user message.
 func (k *Kind) Error() string { return k.message }
 
 // Message is the kind's one-line message for a user.
@@ -69,6 +70,7 @@ func E(k *Kind, detail string, cause error) *Error {
 	return &Error{Kind: k, Detail: detail, Err: cause}
 }
 
+// Error is the user message, then the detail and the cause when there are any.
 func (e *Error) Error() string {
 	msg := e.Kind.message
 	if e.Detail != "" {
@@ -131,6 +133,8 @@ type APIError struct {
 // MaxErrorBody is how much of a non-envelope error body is kept.
 const MaxErrorBody = 500
 
+// Error reads "code: message" from the envelope, else the status and the
+// start of the body (CONTRACT §2).
 func (e *APIError) Error() string {
 	if e.Code != "" || e.Message != "" {
 		return fmt.Sprintf("%s: %s", e.Code, e.Message)
