@@ -117,6 +117,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			c, page := decide(q, opts.SuccessMessage)
 			tr.setTenant(c.tenantID)
 			cb = c // read after Wait, which the callback's completion orders
+			// The one-use secret path and the transaction leave the
+			// address bar and history; the waiting page polls by path.
+			page.ClearURL = true
 			return page
 		},
 	})

@@ -42,9 +42,7 @@ func decide(q url.Values) (outcome, loopback.Page) {
 		return outcome{err: spcloud.E(spcloud.ErrNotAuthenticated, "", ErrMalformedToken)}, loopback.ErrorPage(0, "Login failed",
 			"The browser came back with a token spcloud cannot use. Return to the terminal and try again.", "")
 	}
-	p := loopback.SuccessPage("You are logged in", "You can close this tab and return to the terminal.")
-	p.ClearURL = true // the token is in the address bar
-	return outcome{token: token}, p
+	return outcome{token: token}, loopback.SuccessPage("You are logged in", "You can close this tab and return to the terminal.")
 }
 
 func plausibleToken(t string) bool {

@@ -72,7 +72,8 @@ func Run(ctx context.Context, opts Options) (string, error) {
 		Logger:  opts.Logger,
 		OnCallback: func(q url.Values) loopback.Page {
 			o, page := decide(q)
-			result = o // read after Wait, which the callback's completion orders
+			result = o           // read after Wait, which the callback's completion orders
+			page.ClearURL = true // the one-use secret path and any token leave the address bar
 			return page
 		},
 	})

@@ -26,6 +26,7 @@ type chrome struct {
 	shots  string // artefacts folder
 	name   string // prefix of this run's screenshots
 	site   string // the emulator's URL: the browser has left it once back at the CLI
+	final  bool   // the callback page is a waiting page: follow it to its end
 
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -148,6 +149,28 @@ func (c *chrome) visit(url string) error {
 	if err := c.shot(ctx, c.name+"-2-callback-page.png"); err != nil {
 		return err
 	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		return err
+	}
+	if strings.Contains(loc, "/callback") || strings.Contains(loc, "?") {
+		return fmt.Errorf("the callback page left its secret URL in the address bar: %s", loc)
+	}
+	if c.final {
+		// The waiting page polls the CLI until the tenant is ready.
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("body.success, body.error"))); err != nil {
+			return fmt.Errorf("the waiting page never reached its end: %w", err)
+		}
+		if title, err = chromedp.Run(ctx, chromedp.Title()); err != nil {
+			return err
+		}
+		if text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body"))); err != nil {
+			return err
+		}
+		if err := c.shot(ctx, c.name+"-3-final-page.png"); err != nil {
+			return err
+		}
+	}
 	c.mu.Lock()
 	c.titles = append(c.titles, title)
 	c.texts = append(c.texts, text)
@@ -195,7 +218,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	te.person = nil
 
 	run := func(name, button string, args ...string) (*chrome, int, string) {
-		c := &chrome{t: t, ctx: ctx, button: button, shots: shots, name: name, site: te.url}
+		c := &chrome{t: t, ctx: ctx, button: button, shots: shots, name: name, site: te.url, final: button == "pay"}
 		var out, errOut testkit.SyncBuffer
 		f := &Factory{
 			IO:          IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut},
@@ -228,6 +251,6 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("pay: exit %d: %s", code, stderr)
 	}
-	c.checkFinished(t, "tenant")
+	c.checkFinished(t, "ready")
 	t.Logf("screenshots in %s", shots)
 }
