@@ -33,6 +33,9 @@ func TestCommand(t *testing.T) {
 		{"blank SPCLOUD_BROWSER ignored", map[string]string{"BROWSER": "firefox", "SPCLOUD_BROWSER": "  "}, "linux", "firefox", []string{testURL}},
 		{"arguments appended", map[string]string{"SPCLOUD_BROWSER": "firefox  --new-window"}, "linux", "firefox", []string{"--new-window", testURL}},
 		{"%s substituted", map[string]string{"BROWSER": "chromium --app=%s --incognito"}, "darwin", "chromium", []string{"--app=" + testURL, "--incognito"}},
+		{"a list: the first", map[string]string{"BROWSER": "w3m -N:firefox"}, "linux", "w3m", []string{"-N", testURL}},
+		{"no list on Windows", map[string]string{"BROWSER": `C:\b\b.exe`}, "windows", `C:\b\b.exe`, []string{testURL}},
+		{"empty entries skipped", map[string]string{"BROWSER": ":firefox"}, "linux", "firefox", []string{testURL}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +110,41 @@ func TestOpenEnvPrecedence(t *testing.T) {
 	}
 	if got := waitFile(t, sysOut); got != testURL+"\n" {
 		t.Errorf("BROWSER got arguments %q", got)
+	}
+}
+
+// A BROWSER list is tried in order: a command that fails gives way to the
+// next, and the ones after a success are not run.
+func TestOpenTriesTheList(t *testing.T) {
+	if _, err := os.Stat("/bin/false"); err != nil {
+		t.Skip("no /bin/false")
+	}
+	second, secondOut := recorder(t, "second")
+	third, thirdOut := recorder(t, "third")
+	t.Setenv(EnvBrowser, "")
+	t.Setenv(EnvSystemBrowser, "/bin/false:"+filepath.Join(t.TempDir(), "missing")+":"+second+" --new:"+third)
+	var stderr bytes.Buffer
+	if err := Open(context.Background(), testURL, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitFile(t, secondOut); got != "--new\n"+testURL+"\n" {
+		t.Errorf("the second command got %q", got)
+	}
+	if strings.Contains(stderr.String(), "Could not open") {
+		t.Errorf("a launch that worked was reported as failed: %q", stderr.String())
+	}
+	if _, err := os.Stat(thirdOut); !os.IsNotExist(err) {
+		t.Error("the command after the one that worked was run too")
+	}
+
+	// All failing: one report naming each.
+	t.Setenv(EnvSystemBrowser, "/bin/false:/bin/false --x")
+	stderr.Reset()
+	if err := Open(context.Background(), testURL, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if out := stderr.String(); strings.Count(out, "/bin/false") != 2 || !strings.Contains(out, "Could not open a browser") {
+		t.Errorf("stderr = %q", out)
 	}
 }
 

@@ -69,18 +69,49 @@ func (o *Opener) Open(ctx context.Context, url string) error {
 	return nil
 }
 
-// Launch starts the browser command on url without printing anything. It
-// returns a *LaunchError when the command cannot start or exits non-zero
-// within the settle time; a command still running by then is left alone and
-// reaped when it exits. The browser is not stopped when ctx ends.
+// Launch starts the browser command on url without printing anything,
+// trying each of Commands in turn until one starts. It returns a
+// *LaunchError when none can start or all exit non-zero within the settle
+// time; a command still running by then is left alone and reaped when it
+// exits. The browser is not stopped when ctx ends.
 func (o *Opener) Launch(ctx context.Context, rawURL string) error {
 	if err := checkURL(rawURL); err != nil {
 		return err
 	}
-	name, args, err := Command(rawURL, o.Getenv, o.GOOS)
+	cmds, err := Commands(rawURL, o.Getenv, o.GOOS)
 	if err != nil {
 		return err
 	}
+	var failures []error
+	for _, c := range cmds {
+		err := o.launch(ctx, c[0], c[1:])
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		failures = append(failures, err)
+	}
+	if len(failures) == 1 {
+		return failures[0]
+	}
+	return launchErrors(failures)
+}
+
+// launchErrors are the failures of every command of a BROWSER list, shown
+// on one line.
+type launchErrors []error
+
+func (e launchErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e launchErrors) Unwrap() []error { return e }
+
+// launch starts one command and watches it for the settle time.
+func (o *Opener) launch(ctx context.Context, name string, args []string) error {
 	cmd := exec.Command(name, args...)
 	// Stdin, Stdout and Stderr stay nil (the null device): a browser's chatter
 	// must not mix with the command's output.
