@@ -45,6 +45,12 @@ func (te *testEnv) serve(opts emulator.Options) {
 // run runs the command tree in-process and returns the exit code and output.
 func (te *testEnv) run(args ...string) (int, string, string) {
 	te.t.Helper()
+	return te.runCtx(context.Background(), args...)
+}
+
+// runCtx is run under ctx, which a test may cancel as Ctrl-C would.
+func (te *testEnv) runCtx(ctx context.Context, args ...string) (int, string, string) {
+	te.t.Helper()
 	var out, errOut testkit.SyncBuffer
 	f := &Factory{
 		IO:     IOStreams{In: strings.NewReader(te.stdin), Out: &out, Err: &errOut},
@@ -54,7 +60,7 @@ func (te *testEnv) run(args ...string) (int, string, string) {
 	if te.person != nil {
 		f.OpenBrowser = te.person.Open
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	code := Run(ctx, f, args)
 	if te.person != nil {

@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/spcloud/spcloud/api"
+	"github.com/spcloud/spcloud/emulator"
 	"github.com/spcloud/spcloud/internal/person"
 	"github.com/spcloud/spcloud/internal/testkit"
 	"github.com/spcloud/spcloud/store"
@@ -208,5 +212,36 @@ func TestLoginOverCorruptedCredentials(t *testing.T) {
 		t.Error(err)
 	} else if st.Mode().Perm() != 0o600 {
 		t.Errorf("the kept copy may hold a token, yet its mode is %v", st.Mode().Perm())
+	}
+}
+
+// A tenant create cut short after paying (Ctrl-C) says which tenant was
+// bought and how to pick it up, and 'tenant list' then stores it.
+func TestCreateCutShortAfterPaying(t *testing.T) {
+	te := newTestEnv(t, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	te.serve(emulator.Options{StepDelay: 100 * time.Millisecond, Heartbeat: time.Second, OnEmit: func(_ string, ev api.ProvisioningEvent) {
+		if ev.EventType == api.EventDatabaseCreated {
+			once.Do(cancel)
+		}
+	}})
+	if code, _, stderr := te.run("auth", "login"); code != 0 {
+		t.Fatalf("login: %d %s", code, stderr)
+	}
+	code, _, stderr := te.runCtx(ctx, "tenant", "create", "--plan", "starter", "--region", "fra")
+	if code != ExitCancelled || !strings.Contains(stderr, "The payment went through: tenant ") || !strings.Contains(stderr, "'spcloud tenant list' saves it") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	tenants := filepath.Join(te.dir, ".systemprompt", "tenants.json")
+	if s, err := store.LoadTenants(tenants); err != nil || len(s.Tenants) != 0 {
+		t.Fatalf("tenants.json before the list: %+v, %v", s, err)
+	}
+	if code, _, stderr := te.run("tenant", "list"); code != 0 {
+		t.Fatalf("tenant list: %d %s", code, stderr)
+	}
+	if s, err := store.LoadTenants(tenants); err != nil || len(s.Tenants) != 1 || !strings.Contains(stderr, s.Tenants[0].ID) {
+		t.Fatalf("tenants.json after the list: %+v, %v; the note said %q", s, err, stderr)
 	}
 }

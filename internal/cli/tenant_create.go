@@ -59,7 +59,7 @@ On a terminal, a missing --plan or --region is asked for; without one,
 	return cmd
 }
 
-func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
+func runCreate(ctx context.Context, f *Factory, o *createOptions) (err error) {
 	client, _, err := f.Client()
 	if err != nil {
 		return err
@@ -85,6 +85,15 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
 	}
 	fmt.Fprintf(f.IO.Err, "Buying a %s tenant in %s (%s).\n", plan.Name, region.Name, region.Code)
 	progress := newProgress(f.IO.Err, f.now)
+	// Once an event names the tenant it is paid for and exists: a command
+	// cut short after that (Ctrl-C, a lost network) says how to pick it up.
+	paid, saved := "", false
+	defer func() {
+		if err != nil && paid != "" && !saved {
+			fmt.Fprintf(f.IO.Err, "The payment went through: tenant %s exists and may still be coming up.\n"+
+				"Follow it with 'spcloud tenant status %s'; 'spcloud tenant list' saves it to %s.\n", paid, paid, files.Tenants)
+		}
+	}()
 	res, err := checkout.Run(ctx, checkout.Options{
 		Client:    client,
 		PriceID:   plan.PaddlePriceID,
@@ -96,12 +105,16 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
 		Timeout:   o.timeout,
 		Open:      f.browserOpen(),
 		OnEvent: func(ev api.CheckoutEvent) {
+			if paid == "" {
+				paid = ev.TenantID
+			}
 			progress.event(ev.EventType, api.Str(ev.Message))
 		},
 	})
 	if err != nil {
 		return err
 	}
+	paid = res.TenantID
 	// The tenant's secrets are ready from infrastructure_ready on (CONTRACT §5).
 	// A checkout that came back "completed" skipped the event stream, so the
 	// tenant may still be coming up: wait for it then.
@@ -142,6 +155,7 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
 	if err != nil {
 		return err
 	}
+	saved = true
 	if aside != "" {
 		fmt.Fprintf(f.IO.Err, "The old tenants file was broken; it is kept as %s\n", aside)
 	}
