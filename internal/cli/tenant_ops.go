@@ -29,6 +29,14 @@ func (o *opOptions) addTenant(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.tenant, "tenant", "", tenantFlagUsage)
 }
 
+// takeArg lets the tenant be named as an argument too, as tenant show and
+// status take it.
+func (o *opOptions) takeArg(args []string) error {
+	id, err := idArg(args, o.tenant)
+	o.tenant = id
+	return err
+}
+
 func (o *opOptions) addYes(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
 }
@@ -81,7 +89,7 @@ func waitReady(ctx context.Context, f *Factory, t *target, timeout time.Duration
 func newTenantRestartCmd(f *Factory) *cobra.Command {
 	o := &opOptions{}
 	cmd := &cobra.Command{
-		Use:   "restart",
+		Use:   "restart [ID]",
 		Short: "Restart a tenant's machine",
 		Long: `Restart the tenant's machine and follow its events until it is ready again.
 The app is unavailable while the machine restarts, so this asks for
@@ -89,8 +97,11 @@ confirmation on a terminal; without one, pass --yes.`,
 		Example: `  spcloud tenant restart
   spcloud tenant restart --tenant f800de73-2bdf-4c44-8b65-7b2f2bbad456 --yes
   spcloud tenant restart --yes --no-wait --json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.takeArg(args); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			t, err := confirmedTarget(f, o.tenant, o.yes, "Restart tenant %s? Its app is unavailable while the machine restarts.")
 			if err != nil {
@@ -114,7 +125,7 @@ confirmation on a terminal; without one, pass --yes.`,
 func newTenantRetryCmd(f *Factory) *cobra.Command {
 	o := &opOptions{}
 	cmd := &cobra.Command{
-		Use:   "retry",
+		Use:   "retry [ID]",
 		Short: "Retry a tenant's failed provisioning",
 		Long: `Start the provisioning of a tenant again, after it failed, and follow its
 events until it is ready. When it is, the tenant's database URL and sync
@@ -123,8 +134,11 @@ token are fetched again and tenants.json is updated.
 Asks for confirmation on a terminal; without one, pass --yes.`,
 		Example: `  spcloud tenant retry
   spcloud tenant retry --tenant f800de73-2bdf-4c44-8b65-7b2f2bbad456 --yes`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.takeArg(args); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			t, err := confirmedTarget(f, o.tenant, o.yes, "Retry provisioning tenant %s?")
 			if err != nil {
@@ -237,7 +251,7 @@ func shown(secret string, reveal bool) string {
 func newTenantRotateCredentialsCmd(f *Factory) *cobra.Command {
 	o := &opOptions{}
 	cmd := &cobra.Command{
-		Use:   "rotate-credentials",
+		Use:   "rotate-credentials [ID]",
 		Short: "Give a tenant's database a new password",
 		Long: `Give the tenant's database a new password. Connections made with the old
 password stop working, so this asks for confirmation on a terminal; without
@@ -249,8 +263,11 @@ hidden; --reveal prints it in full.`,
 		Example: `  spcloud tenant rotate-credentials
   spcloud tenant rotate-credentials --tenant f800de73-2bdf-4c44-8b65-7b2f2bbad456 --yes
   spcloud tenant rotate-credentials --yes --reveal --json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.takeArg(args); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			t, err := confirmedTarget(f, o.tenant, o.yes, "Rotate the database password of tenant %s? Connections using the old password stop working.")
 			if err != nil {
@@ -298,7 +315,7 @@ hidden; --reveal prints it in full.`,
 func newTenantRotateSyncTokenCmd(f *Factory) *cobra.Command {
 	o := &opOptions{}
 	cmd := &cobra.Command{
-		Use:   "rotate-sync-token",
+		Use:   "rotate-sync-token [ID]",
 		Short: "Give a tenant a new sync token",
 		Long: `Give the tenant a new sync token. Whatever uses the old token must be given
 the new one, so this asks for confirmation on a terminal; without one, pass
@@ -309,8 +326,11 @@ The new token is saved to tenants.json (sync_token) and not printed unless
 		Example: `  spcloud tenant rotate-sync-token
   spcloud tenant rotate-sync-token --tenant f800de73-2bdf-4c44-8b65-7b2f2bbad456 --yes
   spcloud tenant rotate-sync-token --yes --reveal`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.takeArg(args); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			t, err := confirmedTarget(f, o.tenant, o.yes, "Rotate the sync token of tenant %s? Anything using the old token must be given the new one.")
 			if err != nil {
@@ -345,15 +365,18 @@ The new token is saved to tenants.json (sync_token) and not printed unless
 func newTenantCancelCmd(f *Factory) *cobra.Command {
 	o := &opOptions{}
 	cmd := &cobra.Command{
-		Use:   "cancel",
+		Use:   "cancel [ID]",
 		Short: "Cancel a tenant's subscription",
 		Long: `Cancel the tenant's subscription. The tenant stops being billed and is
 removed: it is taken out of tenants.json (and of the selection). Asks for
 confirmation on a terminal; without one, pass --yes.`,
 		Example: `  spcloud tenant cancel
   spcloud tenant cancel --tenant f800de73-2bdf-4c44-8b65-7b2f2bbad456 --yes`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.takeArg(args); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			t, err := confirmedTarget(f, o.tenant, o.yes, "Cancel the subscription of tenant %s? The tenant, its machine and its database are removed.")
 			if err != nil {
@@ -404,15 +427,18 @@ func goneOnServer(f *Factory, t *target, err error) error {
 func newTenantDeleteCmd(f *Factory) *cobra.Command {
 	o := &opOptions{}
 	cmd := &cobra.Command{
-		Use:   "delete",
+		Use:   "delete [ID]",
 		Short: "Delete a tenant and everything in it",
 		Long: `Delete the tenant: its machine, database and secrets are destroyed, and it
 is taken out of tenants.json (and of the selection). This cannot be undone,
 so it asks for confirmation on a terminal; without one, pass --yes.`,
 		Example: `  spcloud tenant delete --tenant f800de73-2bdf-4c44-8b65-7b2f2bbad456
   spcloud tenant delete --tenant f800de73-2bdf-4c44-8b65-7b2f2bbad456 --yes`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.takeArg(args); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			t, err := confirmedTarget(f, o.tenant, o.yes, "Delete tenant %s? Its machine, database and secrets are destroyed; this cannot be undone.")
 			if err != nil {

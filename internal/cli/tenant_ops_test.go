@@ -244,8 +244,9 @@ func TestTenantCancelAndDelete(t *testing.T) {
 		t.Errorf("the selection still names the deleted tenant: %q", sel)
 	}
 
-	// Deleting an unknown tenant fails with a message naming it.
-	code, _, stderr := te.run("tenant", "delete", "--tenant", "no-such-tenant", "--yes")
+	// Deleting an unknown tenant, named as an argument as tenant show takes
+	// it, fails with a message naming it.
+	code, _, stderr := te.run("tenant", "delete", "no-such-tenant", "--yes")
 	if code != ExitError || !strings.Contains(stderr, "no-such-tenant") || !strings.Contains(stderr, "Hint:") {
 		t.Errorf("delete unknown: exit %d: %s", code, stderr)
 	}
@@ -263,6 +264,12 @@ func TestTenantCancelAndDelete(t *testing.T) {
 	code, _, stderr = te.run("tenant", "delete", "--tenant", stale, "--yes")
 	if code != ExitError || !strings.Contains(stderr, stale) || !strings.Contains(stderr, "not on the server any more") || te.stored(stale) != nil {
 		t.Errorf("delete of a stale entry: exit %d, still stored %v: %s", code, te.stored(stale) != nil, stderr)
+	}
+
+	// A tenant named twice, differently, is refused before anything is sent.
+	code, _, stderr = te.run("tenant", "cancel", b, "--tenant", a, "--yes")
+	if _, ok := te.emu.Tenant(b); code != ExitError || !strings.Contains(stderr, "named twice") || !ok {
+		t.Errorf("cancel named twice: exit %d: %s", code, stderr)
 	}
 
 	// b is now the only tenant: the default.
