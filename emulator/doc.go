@@ -42,7 +42,9 @@
 //     "deploy_in_progress", so that each caller follows its own deploy.
 //   - A custom domain's DNS record is a CNAME to the tenant's hostname, TTL
 //     300, named relative to the domain's last two labels (app.acme.example
-//     → "app", example.com → "@"); it stays unverified.
+//     → "app", example.com → "@"); it stays unverified. A domain belongs to
+//     one tenant at a time: another asking for it gets 409 "domain_in_use";
+//     names under systemprompt.io are refused with 400.
 //   - retry-provision is refused with 409 "tenant_not_failed" unless the
 //     tenant's last run failed: a healthy tenant is not provisioned twice.
 //   - FailFirst applies to GET calls under /api/ only, so a browser opening

@@ -9,10 +9,10 @@ import (
 )
 
 // normalizeDomain lowercases a host name and checks it is a plausible
-// domain of at least two labels that is not the platform's own.
+// domain of at least two labels.
 func normalizeDomain(d string) (string, bool) {
 	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
-	if len(d) == 0 || len(d) > 253 || d == "systemprompt.io" || strings.HasSuffix(d, ".systemprompt.io") {
+	if len(d) == 0 || len(d) > 253 {
 		return "", false
 	}
 	labels := strings.Split(d, ".")
@@ -56,9 +56,20 @@ func (s *Server) handleSetDomain(w http.ResponseWriter, r *http.Request, c *call
 		writeError(w, http.StatusBadRequest, "invalid_request", "'"+req.Domain+"' is not a valid domain name (like app.example.com)")
 		return
 	}
+	if domain == "systemprompt.io" || strings.HasSuffix(domain, ".systemprompt.io") {
+		writeError(w, http.StatusBadRequest, "invalid_request", "'"+domain+"' is under the platform's own domain; use a domain of yours")
+		return
+	}
 	t := s.tenantOf(w, c)
 	if t == nil {
 		return
+	}
+	for _, other := range s.tenants {
+		if other != t && !other.gone && other.domain != nil && other.domain.Domain == domain {
+			s.mu.Unlock()
+			writeError(w, http.StatusConflict, "domain_in_use", "'"+domain+"' is already the custom domain of another tenant")
+			return
+		}
 	}
 	host := recordHost(domain)
 	t.domain = &api.CustomDomainResponse{

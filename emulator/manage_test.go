@@ -341,6 +341,21 @@ func TestCustomDomain(t *testing.T) {
 			t.Errorf("domain %q: %d", bad, r.status)
 		}
 	}
+	if r := e.do("POST", tp, tok, api.CustomDomainRequest{Domain: "x.systemprompt.io"}); !strings.Contains(string(r.body), "platform's own domain") {
+		t.Errorf("a platform domain: %s", r.body)
+	}
+
+	// One domain, one tenant: another tenant is refused it until the first
+	// lets it go; setting it again on the same tenant is fine.
+	other, _ := e.newTenant(tok)
+	op := "/api/v1/tenants/" + other + "/custom-domain"
+	e.must(200, "POST", tp, tok, api.CustomDomainRequest{Domain: "shared.example.com"})
+	e.must(200, "POST", tp, tok, api.CustomDomainRequest{Domain: "shared.example.com"})
+	if r := e.do("POST", op, tok, api.CustomDomainRequest{Domain: "Shared.Example.com"}); r.status != 409 || r.errorCode(t) != "domain_in_use" {
+		t.Errorf("a domain in use: %d %s", r.status, r.body)
+	}
+	e.must(204, "DELETE", tp, tok, nil)
+	e.must(200, "POST", op, tok, api.CustomDomainRequest{Domain: "shared.example.com"})
 }
 
 func TestDeleteAndCancel(t *testing.T) {

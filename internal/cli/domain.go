@@ -50,7 +50,7 @@ func printDomain(f *Factory, d *api.CustomDomainResponse) {
 	tw.Flush()
 	// HOST is relative to the zone the API assumed; providers differ in how
 	// they want it written, so give the full name too.
-	fmt.Fprintf(out, "\nThe record is for the full name %s. (some DNS providers want only the part before your zone's name).\n", d.Domain)
+	fmt.Fprintf(out, "\nThe record is for the full name %s (some DNS providers want only the part before your zone's name).\n", d.Domain)
 	if in.RecordType == "CNAME" && strings.Count(d.Domain, ".") == 1 {
 		fmt.Fprintln(out, "A CNAME cannot sit at the top of a zone: if your provider refuses it, use its ALIAS/ANAME record, or a subdomain such as www.")
 	}
