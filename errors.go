@@ -38,13 +38,13 @@ const loginHint = "Run 'spcloud auth login' to log in."
 var (
 	ErrNotAuthenticated     = &Kind{"not_authenticated", "Not logged in to systemprompt.io Cloud", loginHint, true}
 	ErrTokenExpired         = &Kind{"token_expired", "Your login has expired", loginHint, true}
-	ErrCredentialsCorrupted = &Kind{"credentials_corrupted", "The credentials file is corrupted", "Run 'spcloud auth login' to log in again; the broken file is kept aside.", true}
+	ErrCredentialsCorrupted = &Kind{"credentials_corrupted", "The credentials file is corrupted", "Run 'spcloud auth login' to log in again; it keeps the broken file aside.", true}
 	ErrNoTenant             = &Kind{"no_tenant", "No tenant is configured", "Create one with 'spcloud tenant create' or choose one with 'spcloud tenant select ID'.", false}
 	ErrNoApp                = &Kind{"no_app", "No app is configured for this tenant", "Deploy your app with 'spcloud deploy'.", false}
 	ErrProfileRequired      = &Kind{"profile_required", "A profile is required", "Point SYSTEMPROMPT_PROFILE at an existing profile.yaml, or unset it to use the project's .systemprompt/ folder.", false}
 	ErrProfileField         = &Kind{"missing_profile_field", "The profile is missing a field", "Add the field to the profile's cloud: section.", false}
 	ErrTenantsNotSynced     = &Kind{"tenants_not_synced", "The tenant list has not been synced", loginHint + " That syncs the tenant list.", true}
-	ErrTenantsCorrupted     = &Kind{"tenants_corrupted", "The tenants file is corrupted or invalid", "Run 'spcloud auth login' to resync the tenant list; the broken file is kept aside.", true}
+	ErrTenantsCorrupted     = &Kind{"tenants_corrupted", "The tenants file is corrupted or invalid", "Run 'spcloud auth login' to resync the tenant list; it keeps the broken file aside.", true}
 	ErrTenantNotFound       = &Kind{"tenant_not_found", "Tenant not found", "List your tenants with 'spcloud tenant list' and use one of their ids.", false}
 	ErrTenantAmbiguous      = &Kind{"tenant_ambiguous", "Several tenants could be meant", "Pass --tenant ID, or choose a default with 'spcloud tenant select ID'.", false}
 	ErrInvalidRequest       = &Kind{"invalid_request", "The API refused the request", "Check the values you passed (see the command's --help).", false}

@@ -30,7 +30,7 @@ var redactors = sync.OnceValue(func() *redactRegexps {
 		jwtLike:        regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`),
 		bearer:         regexp.MustCompile(`(?i)(bearer\s+)[^\s"]+`),
 		queryPair:      regexp.MustCompile(`([?&](?:access_token|token|ticket|secret|code|state)=)[^&\s"]*`),
-		callbackSecret: regexp.MustCompile(`(/callback/)[A-Za-z0-9_-]{8,}`),
+		callbackSecret: regexp.MustCompile(`((?:/|%2[Ff])callback(?:/|%2[Ff]))[A-Za-z0-9_-]{8,}`),
 	}
 })
 
@@ -43,7 +43,8 @@ type redactRegexps struct {
 	bearer *regexp.Regexp
 	// key=value pairs of query strings whose key names a secret.
 	queryPair *regexp.Regexp
-	// /callback/<secret> paths of the login and checkout servers.
+	// /callback/<secret> paths of the login and checkout servers, also
+	// URL-encoded inside a redirect_uri (as Go's own errors quote it).
 	callbackSecret *regexp.Regexp
 }
 

@@ -340,6 +340,14 @@ func TestRedactURLQueryValues(t *testing.T) {
 	if strings.Contains(got, secret) || strings.Contains(got, "tkt_1") {
 		t.Fatalf("redacted URL = %s", got)
 	}
+	// As Go's errors quote a URL the call could not reach: still encoded.
+	_, err := http.Get("http://127.0.0.1:1/api/v1/auth/oauth/github?redirect_uri=" + url.QueryEscape("http://127.0.0.1:8765/callback/"+secret))
+	if err == nil || !strings.Contains(err.Error(), secret) {
+		t.Fatalf("the error does not quote the URL, nothing to test: %v", err)
+	}
+	if text := RedactText(err.Error()); strings.Contains(text, secret) {
+		t.Fatalf("redacted error text = %s", text)
+	}
 }
 
 func TestRedaction(t *testing.T) {
