@@ -63,6 +63,22 @@ type Error struct {
 	Kind   *Kind
 	Detail string // what was involved, e.g. a file path; may be empty
 	Err    error  // the cause; may be nil
+	// Hint, when set, replaces the kind's recovery hint where the usual
+	// next step would not help (a login inside a cloud container, say).
+	Hint string
+}
+
+// HintOf returns the recovery hint for err: the *Error's own, else its
+// kind's; "" when err has none.
+func HintOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Hint != "" {
+		return e.Hint
+	}
+	if k := KindOf(err); k != nil {
+		return k.Hint()
+	}
+	return ""
 }
 
 // E builds an *Error of kind k.

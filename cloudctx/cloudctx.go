@@ -52,7 +52,10 @@ func LoadCredentials(files *paths.Resolved, getenv paths.Getenv, apiURL string) 
 	if getenv(spcloud.EnvFlyAppName) != "" {
 		tok := getenv(spcloud.EnvAPIToken)
 		if tok == "" {
-			return nil, spcloud.E(spcloud.ErrNotAuthenticated, "running in a cloud container ("+spcloud.EnvFlyAppName+" is set) but "+spcloud.EnvAPIToken+" is empty", nil)
+			e := spcloud.E(spcloud.ErrNotAuthenticated, "running in a cloud container ("+spcloud.EnvFlyAppName+" is set) without "+spcloud.EnvAPIToken, nil)
+			// A login here writes a file that a container does not read.
+			e.Hint = "Set " + spcloud.EnvAPIToken + " in the container's environment; with " + spcloud.EnvFlyAppName + " set, credentials come from there, not from a file."
+			return nil, e
 		}
 		u := getenv(spcloud.EnvAPIURL)
 		if u == "" {

@@ -69,6 +69,14 @@ kept aside, not lost.`,
 }
 
 func runLogin(ctx context.Context, f *Factory, o *loginOptions) error {
+	// The login goes on (the file may be meant for later), but the person
+	// should know why their commands will not use it.
+	switch {
+	case f.Getenv(spcloud.EnvFlyAppName) != "":
+		fmt.Fprintf(f.IO.Err, "Note: %s is set, so spcloud reads its credentials from %s, not from the file this login writes.\n", spcloud.EnvFlyAppName, spcloud.EnvAPIToken)
+	case f.Getenv(spcloud.EnvAPIToken) != "":
+		fmt.Fprintf(f.IO.Err, "Note: %s is set and overrides the file this login writes; unset it to use this login.\n", spcloud.EnvAPIToken)
+	}
 	base := f.APIURL()
 	anon := f.NewClient(base, "")
 	var tok string

@@ -245,3 +245,18 @@ func TestCreateCutShortAfterPaying(t *testing.T) {
 		t.Fatalf("tenants.json after the list: %+v, %v; the note said %q", s, err, stderr)
 	}
 }
+
+// In a cloud container without a token, the way out is the environment, not
+// a login (whose file the container does not read); a login there says so.
+func TestContainerWithoutToken(t *testing.T) {
+	te := newTestEnv(t, true)
+	te.env["FLY_APP_NAME"] = "sp-app"
+	code, _, stderr := te.run("auth", "whoami")
+	if code != ExitLoginNeeded || !strings.Contains(stderr, "Hint: Set SYSTEMPROMPT_API_TOKEN") || strings.Contains(stderr, "auth login") {
+		t.Fatalf("whoami: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = te.run("auth", "login")
+	if code != 0 || !strings.Contains(stderr, "Note: FLY_APP_NAME is set") {
+		t.Fatalf("login: exit %d: %s", code, stderr)
+	}
+}

@@ -91,8 +91,8 @@ func reportError(f *Factory, err error) int {
 	msg := api.RedactText(err.Error())
 	fmt.Fprintf(f.IO.Err, "Error: %s\n", msg)
 	kind := spcloud.KindOf(err)
-	if kind != nil && kind.Hint() != "" {
-		fmt.Fprintf(f.IO.Err, "Hint: %s\n", kind.Hint())
+	if hint := spcloud.HintOf(err); hint != "" {
+		fmt.Fprintf(f.IO.Err, "Hint: %s\n", hint)
 	}
 	if kind != nil && kind.LoginNeeded() {
 		return ExitLoginNeeded
