@@ -90,7 +90,7 @@ type doctorSession struct {
 }
 
 type doctorToken struct {
-	// State is valid, expires_soon, expired, or missing.
+	// State is valid, expires_soon, expired, missing or corrupted.
 	State     string `json:"state"`
 	Source    string `json:"source,omitempty"`
 	Path      string `json:"path,omitempty"`
@@ -212,6 +212,9 @@ func runDoctor(ctx context.Context, f *Factory, o *doctorOptions) *doctorReport 
 	switch {
 	case cerr != nil:
 		r.Token = doctorToken{State: "missing", Path: files.Credentials, Error: api.RedactText(cerr.Error())}
+		if errors.Is(cerr, spcloud.ErrCredentialsCorrupted) {
+			r.Token.State = "corrupted"
+		}
 		switch {
 		case errors.Is(cerr, spcloud.ErrNotAuthenticated):
 			r.problem("not logged in (%s); run 'spcloud auth login'", r.Token.Error)
@@ -367,8 +370,11 @@ func fileCheck(r *doctorReport, name, path string, parse func(string) error) doc
 	return d
 }
 
-// folderCheck looks at a folder the client writes into: no more open than
-// 0700, with a .gitignore. A missing folder is skipped.
+// folderCheck looks at a folder the client writes into: with a .gitignore
+// (a problem without one), and best no more open than 0700 (a warning
+// only: the files inside are 0600, so an open folder shows their names, not
+// their contents, and the contract asks nothing of folder modes). A
+// missing folder is skipped.
 func folderCheck(r *doctorReport, dir string) (doctorFolder, bool) {
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
@@ -376,7 +382,7 @@ func folderCheck(r *doctorReport, dir string) (doctorFolder, bool) {
 	}
 	d := doctorFolder{Path: dir, Exists: true, Mode: fmt.Sprintf("%04o", st.Mode().Perm())}
 	if st.Mode().Perm()&0o077 != 0 {
-		r.problem("the folder %s has mode %s, more open than 0700 (chmod 700 %s)", dir, d.Mode, dir)
+		r.warn("the folder %s has mode %s, more open than 0700 (chmod 700 %s)", dir, d.Mode, dir)
 	}
 	gi, err := os.ReadFile(filepath.Join(dir, ".gitignore"))
 	switch {
@@ -502,7 +508,10 @@ func printDoctor(f *Factory, r *doctorReport) {
 		fmt.Fprintln(out, "Session:  none active")
 	}
 	tok := strings.ReplaceAll(r.Token.State, "_", " ")
-	if r.Token.ExpiresAt != "" {
+	switch {
+	case r.Token.ExpiresAt != "" && r.Token.State == string(token.Expired):
+		tok += " at " + r.Token.ExpiresAt
+	case r.Token.ExpiresAt != "":
 		tok += ", expires " + r.Token.ExpiresAt
 	}
 	if r.Token.UserEmail != "" {
