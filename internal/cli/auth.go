@@ -251,12 +251,13 @@ It makes no network call. Exits with 4 when logging in is needed.`,
 				out := f.IO.Out
 				fmt.Fprintf(out, "User:     %s\n", orDash(w.UserEmail))
 				fmt.Fprintf(out, "API:      %s\n", w.APIURL)
-				fmt.Fprintf(out, "Token:    %s", strings.ReplaceAll(string(w.TokenState), "_", " "))
 				switch {
-				case w.ExpiresAt != "":
-					fmt.Fprintf(out, " (expires %s)", w.ExpiresAt)
 				case derr != nil:
-					fmt.Fprint(out, " (not a readable JWT)")
+					fmt.Fprint(out, "Token:    unreadable: not a JWT, so it counts as expired")
+				case w.TokenState == token.Expired:
+					fmt.Fprintf(out, "Token:    expired at %s", w.ExpiresAt)
+				default:
+					fmt.Fprintf(out, "Token:    %s (expires %s)", strings.ReplaceAll(string(w.TokenState), "_", " "), w.ExpiresAt)
 				}
 				fmt.Fprintln(out)
 				switch c.Source {
@@ -270,6 +271,9 @@ It makes no network call. Exits with 4 when logging in is needed.`,
 			}
 			switch w.TokenState {
 			case token.Expired:
+				if derr != nil {
+					return spcloud.E(spcloud.ErrTokenExpired, "the token is not a readable JWT", nil)
+				}
 				return spcloud.E(spcloud.ErrTokenExpired, "", nil)
 			case token.ExpiresSoon:
 				fmt.Fprintln(f.IO.Err, "Warning: the token expires within an hour; run 'spcloud auth login' soon.")

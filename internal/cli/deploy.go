@@ -66,13 +66,17 @@ The app URL is printed on stdout when the tenant is ready.`,
 	fl.BoolVar(&o.asJSON, "json", false, "print the result as JSON")
 	fl.BoolVar(&o.noWait, "no-wait", false, "return once the deploy has started, without following it")
 	fl.DurationVar(&o.timeout, "timeout", checkout.DefaultWaitTimeout, "how long to wait for the tenant to be ready")
-	cmd.MarkFlagsMutuallyExclusive("image", "image-tar")
-	cmd.MarkFlagsOneRequired("image", "image-tar")
 	return cmd
 }
 
 func runDeploy(ctx context.Context, f *Factory, o *deployOptions) error {
 	image := strings.TrimSpace(o.image)
+	switch {
+	case o.image != "" && o.imageTar != "":
+		return usageError("give --image or --image-tar, not both")
+	case o.image == "" && o.imageTar == "":
+		return usageError("say what to deploy: --image REF (an image in a registry) or --image-tar FILE (a docker save or OCI archive)")
+	}
 	var art *oci.Artifact
 	if o.imageTar != "" {
 		var err error

@@ -43,9 +43,14 @@ func TestDeployImage(t *testing.T) {
 		t.Errorf("status after a failed deploy = %s", st.Status)
 	}
 
-	for _, args := range [][]string{{"deploy"}, {"deploy", "--image", "a", "--image-tar", "b"}, {"deploy", "--image-tar", filepath.Join(te.dir, "missing.tar")}, {"deploy", "--image", "Not A Reference"}} {
-		if code, _, _ := te.run(args...); code != ExitError {
-			t.Errorf("%v: exit %d", args, code)
+	for args, want := range map[string]string{
+		"deploy":                         "say what to deploy: --image REF",
+		"deploy --image a --image-tar b": "not both",
+		"deploy --image-tar " + filepath.Join(te.dir, "missing.tar"): "missing.tar",
+		"deploy --image Not-A-Reference:x:y":                         "is not an image reference",
+	} {
+		if code, _, stderr := te.run(strings.Fields(args)...); code != ExitError || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d: %s", args, code, stderr)
 		}
 	}
 	if code, _, stderr := te.run("deploy", "--image", "x:v1", "--tenant", "nope"); code != ExitError || !strings.Contains(stderr, "nope") {

@@ -83,7 +83,7 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Err, "Buying a %s tenant in %s (%s).\n", plan.Name, region.Name, region.Code)
+	fmt.Fprintf(f.IO.Err, "Buying a %s tenant in %s, %s.\n", plan.Name, region.Code, region.Name)
 	progress := newProgress(f.IO.Err, f.now)
 	// Once an event names the tenant it is paid for and exists: a command
 	// cut short after that (Ctrl-C, a lost network) says how to pick it up.

@@ -95,7 +95,7 @@ func TestUnreadableTokenSaysWhy(t *testing.T) {
 	os.WriteFile(filepath.Join(sp, "credentials.json"),
 		[]byte(`{"api_token": "not-a-jwt", "api_url": "https://api.systemprompt.io", "authenticated_at": "2026-01-01T00:00:00Z"}`), 0o600)
 	code, out, stderr := te.run("auth", "whoami")
-	if code != ExitLoginNeeded || !strings.Contains(out, "expired (not a readable JWT)") {
+	if code != ExitLoginNeeded || !strings.Contains(out, "unreadable: not a JWT") || !strings.Contains(stderr, "the token is not a readable JWT") {
 		t.Errorf("whoami: exit %d: %s %s", code, out, stderr)
 	}
 	code, _, stderr = te.run("plans")
