@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -133,7 +134,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			callErr = spcloud.E(spcloud.ErrNetwork, fmt.Sprintf("%s %s", method, redactURL(c.url(path))), err)
+			callErr = spcloud.E(spcloud.ErrNetwork, fmt.Sprintf("%s %s", method, redactURL(c.url(path))), netCause(err))
 		} else {
 			callErr = parseAPIError(method, path, status, respBody)
 		}
@@ -154,6 +155,16 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		case <-time.After(wait):
 		}
 	}
+}
+
+// netCause drops the method and URL that net/http wraps a transport error
+// in: the message names them already ("GET URL: connection refused").
+func netCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // once makes a single attempt and reads the whole answer.

@@ -154,7 +154,7 @@ func (c *Client) openStream(ctx context.Context, path, lastEventID string, pace 
 		if it != nil && it.fired.Load() {
 			return nil, ErrStreamStalled
 		}
-		return nil, spcloud.E(spcloud.ErrNetwork, "event stream "+redactURL(path), err)
+		return nil, spcloud.E(spcloud.ErrNetwork, "event stream "+redactURL(path), netCause(err))
 	}
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
