@@ -27,7 +27,9 @@ type Client struct {
 	// RequestTimeout bounds each attempt of a non-stream call.
 	requestTimeout time.Duration
 	log            *slog.Logger
-	userAgent      string
+	// The values of the headers every request carries, built once: the
+	// same slices go into every request (net/http only reads them).
+	userAgent, authorization []string
 }
 
 // Option configures a Client.
@@ -70,12 +72,21 @@ func New(baseURL, token string, opts ...Option) *Client {
 		http:           &http.Client{Transport: defaultTransport},
 		retry:          DefaultRetry,
 		requestTimeout: 30 * time.Second,
-		userAgent:      "spcloud/" + spcloud.Version,
+		userAgent:      []string{"spcloud/" + spcloud.Version},
 	}
 	for _, o := range opts {
 		o(c)
 	}
+	c.setToken(token)
 	return c
+}
+
+func (c *Client) setToken(token string) {
+	c.token = token
+	c.authorization = nil
+	if token != "" {
+		c.authorization = []string{"Bearer " + token}
+	}
 }
 
 // BaseURL returns the API base URL.
@@ -84,7 +95,7 @@ func (c *Client) BaseURL() string { return c.baseURL }
 // WithToken returns a copy of c that authenticates with token.
 func (c *Client) WithToken(token string) *Client {
 	cp := *c
-	cp.token = token
+	cp.setToken(token)
 	return &cp
 }
 
@@ -179,7 +190,7 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte) 
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	c.prepare(req, "application/json")
+	c.prepare(req, acceptJSON)
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -227,11 +238,19 @@ func readBody(method string, resp *http.Response) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(resp.Body, maxBody))
 }
 
-func (c *Client) prepare(req *http.Request, accept string) {
-	req.Header.Set("Accept", accept)
-	req.Header.Set("User-Agent", c.userAgent)
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+// The Accept header values of JSON calls and event streams.
+var (
+	acceptJSON   = []string{"application/json"}
+	acceptStream = []string{"text/event-stream"}
+)
+
+// prepare sets the headers every request carries. The keys are in
+// canonical form already, so the map is written directly.
+func (c *Client) prepare(req *http.Request, accept []string) {
+	req.Header["Accept"] = accept
+	req.Header["User-Agent"] = c.userAgent
+	if c.authorization != nil {
+		req.Header["Authorization"] = c.authorization
 	}
 }
 

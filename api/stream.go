@@ -128,7 +128,7 @@ func (c *Client) openStream(ctx context.Context, path, lastEventID string, pace 
 		cancel()
 		return nil, err
 	}
-	c.prepare(req, "text/event-stream")
+	c.prepare(req, acceptStream)
 	req.Header.Set("Cache-Control", "no-cache")
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)
