@@ -138,10 +138,10 @@ func newDoctorCmd(f *Factory) *cobra.Command {
   - the project root (found by walking up to a .systemprompt/ folder);
   - each file: credentials, tenants, sessions index, legacy session, and
     the active profile (SYSTEMPROMPT_PROFILE): whether it exists and parses;
-  - modes: files should be 0600, folders no more open than 0700, and each
-    folder should hold a .gitignore so secrets are never committed;
+  - modes: files should be 0600 and each folder should hold a .gitignore so
+    secrets are never committed (a folder more open than 0700 is a warning);
   - the active profile and tenant, and the active session;
-  - the token: valid, expiring within an hour, or expired;
+  - the token: valid, expiring within an hour, expired, missing or corrupted;
   - whether the API answers (GET /healthz, else /api/v1/auth/me), and how fast.
 
 Exits 0 when all is well (warnings allowed) and 1 when a problem was found.
