@@ -723,8 +723,12 @@ func (s *SessionStore) equal(o *SessionStore) bool {
 // It returns the key migrated and whether there was anything to migrate.
 // A legacy file that does not parse is left in place and reported.
 func MigrateLegacySession(legacyPath, indexPath string) (key SessionKey, migrated bool, err error) {
-	if _, err := os.Lstat(legacyPath); errors.Is(err, fs.ErrNotExist) {
+	// A legacy file that cannot be migrated is reported before the store's
+	// folder, lock and .gitignore are made for nothing.
+	if _, err := LoadSession(legacyPath); errors.Is(err, fs.ErrNotExist) {
 		return SessionKey{}, false, nil
+	} else if err != nil {
+		return SessionKey{}, false, err
 	}
 	err = UpdateSessions(indexPath, func(s *SessionStore) error {
 		// Read under the store's lock, so that concurrent migrations see
