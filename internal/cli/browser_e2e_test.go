@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/spcloud/spcloud/emulator"
 	"github.com/spcloud/spcloud/internal/testkit"
 )
 
@@ -214,7 +215,12 @@ func (c *chrome) checkFinished(t *testing.T, want string) {
 func TestBrowserEndToEnd(t *testing.T) {
 	ctx := newChrome(t)
 	shots := artefacts(t)
-	te := newTestEnv(t, true)
+	te := newTestEnv(t, false)
+	// Provisioning at a pace a page can follow (about 2 s): the waiting page
+	// polls as soon as it loads, and the CLI then waits for it to see the
+	// end. At the tests' usual 5 ms steps the run can be over before the
+	// page has loaded, and the page would rightly say the CLI stopped waiting.
+	te.serve(emulator.Options{StepDelay: 150 * time.Millisecond, Heartbeat: time.Second})
 	te.person = nil
 
 	run := func(name, button string, args ...string) (*chrome, int, string) {
