@@ -186,14 +186,10 @@ func (s *Server) finishPayment(w http.ResponseWriter, r *http.Request, cs *check
 	if pay {
 		limit = s.planLimit(cs.owner, cs.plan)
 	}
-	switch {
-	case limit != "":
-		cs.state = checkoutCancelled
-		cs.log.end()
-	case pay:
+	if pay && limit == "" {
 		cs.state = checkoutPaid
 		s.createTenant(cs)
-	default:
+	} else {
 		cs.state = checkoutCancelled
 		cs.log.end()
 	}

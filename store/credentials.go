@@ -53,10 +53,11 @@ func (c *Credentials) TokenState(now time.Time) token.State {
 // cannot be read.
 // The error's Detail says which: "has expired" or "is not a readable JWT".
 func (c *Credentials) CheckToken(now time.Time) error {
-	if _, err := token.Decode(c.APIToken); err != nil {
+	exp, err := token.ExpiresAt(c.APIToken)
+	if err != nil {
 		return spcloud.E(spcloud.ErrTokenExpired, "is not a readable JWT, so it counts as expired", nil)
 	}
-	if token.IsExpired(c.APIToken, now) {
+	if !now.Before(exp) {
 		return spcloud.E(spcloud.ErrTokenExpired, "has expired", nil)
 	}
 	return nil

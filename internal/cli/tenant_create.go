@@ -170,9 +170,9 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) (err error) {
 		fmt.Fprintln(f.IO.Err, "Next: deploy your app with 'spcloud deploy'.")
 	} else {
 		fmt.Fprintf(f.IO.Err, "Tenant %s (%s) is ready after %s. Saved to %s\n", info.Name, res.TenantID, progress.elapsed(), files.Tenants)
-	}
-	if !res.NeedsDeploy && appURL != "" {
-		fmt.Fprintf(f.IO.Err, "Your app runs at %s\n", appURL)
+		if appURL != "" {
+			fmt.Fprintf(f.IO.Err, "Your app runs at %s\n", appURL)
+		}
 	}
 	if o.asJSON {
 		return printJSON(f, out)
