@@ -59,7 +59,27 @@ Try it offline, with no account: spcloud demo`,
 		c.GroupID = "dev"
 		root.AddCommand(c)
 	}
+	for _, c := range root.Commands() {
+		strictGroup(c)
+	}
 	return root
+}
+
+// strictGroup makes a command group (one with subcommands and nothing to
+// run itself) refuse an unknown subcommand with an error, as the root does:
+// cobra would print the group's help and succeed, and a script with a typo
+// would carry on as if it had worked. Alone, the group still shows its help.
+func strictGroup(c *cobra.Command) {
+	if !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError("unknown command %q for %q; see '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath())
+		}
+		return nil
+	}
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 }
 
 // Main runs the command line args in this process and returns the exit code.

@@ -103,3 +103,18 @@ func TestUnreadableTokenSaysWhy(t *testing.T) {
 		t.Errorf("plans: exit %d: %s", code, stderr)
 	}
 }
+
+// A typo under a command group fails like one at the top level, so that a
+// script does not carry on as if it had worked; the group alone shows help.
+func TestUnknownSubcommandFails(t *testing.T) {
+	te := newTestEnv(t, false)
+	for _, group := range []string{"auth", "tenant", "secrets", "domain", "session"} {
+		code, out, stderr := te.run(group, "bogus")
+		if code != ExitError || out != "" || !strings.Contains(stderr, `unknown command "bogus" for "spcloud `+group+`"`) {
+			t.Errorf("%s bogus: exit %d, stdout %q, stderr %q", group, code, out, stderr)
+		}
+		if code, out, _ := te.run(group); code != 0 || !strings.Contains(out, "Available Commands") {
+			t.Errorf("%s alone: exit %d: %s", group, code, out)
+		}
+	}
+}
