@@ -214,6 +214,13 @@ func TestVerboseNeverLeaksSecrets(t *testing.T) {
 	if m := regexp.MustCompile(`/callback/[A-Za-z0-9_-]{20,}`).FindString(text); m != "" {
 		t.Errorf("a callback secret appears in the output: %s", m)
 	}
+	// The secrets URL's ticket fetches the secrets: shown with --reveal only.
+	if m := regexp.MustCompile(`ticket=tkt_[A-Za-z0-9_-]+`).FindString(text); m != "" {
+		t.Errorf("a secrets ticket appears in the output: %s", m)
+	}
+	if _, out, _ := te.run("tenant", "status", "--json", "--reveal"); !strings.Contains(out, "ticket=tkt_") {
+		t.Errorf("tenant status --json --reveal: %s", out)
+	}
 }
 
 // Against an emulator that drops every stream after 2 events and fails the

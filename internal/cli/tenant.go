@@ -258,7 +258,7 @@ func printTenantInfo(f *Factory, t *api.TenantInfo) {
 }
 
 func newTenantStatusCmd(f *Factory) *cobra.Command {
-	var asJSON bool
+	var asJSON, reveal bool
 	var flag string
 	cmd := &cobra.Command{
 		Use:   "status [ID]",
@@ -282,6 +282,11 @@ func newTenantStatusCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			if asJSON {
+				// The secrets URL's ticket fetches the tenant's secrets:
+				// shown like the other secrets, in full with --reveal only.
+				if u := api.Str(st.SecretsURL); u != "" && !reveal {
+					st.SecretsURL = api.Ptr(api.RedactText(u))
+				}
 				return printJSON(f, st)
 			}
 			fmt.Fprintf(f.IO.Out, "Status:   %s\n", st.Status)
@@ -295,6 +300,7 @@ func newTenantStatusCmd(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&reveal, "reveal", false, "show the secrets URL's ticket in full in --json output")
 	cmd.Flags().StringVar(&flag, "tenant", "", "the tenant, like the ID argument")
 	return cmd
 }
